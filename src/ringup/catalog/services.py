@@ -1,0 +1,119 @@
+"""Writes and commands of the catalog: pricing a selection, saving a quote, advising."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ringup.engine import advisor, pricing
+
+from . import selectors
+from .models import Plan, Quote
+
+QUOTE_VALID_DAYS = 30
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    """A selection as the calculator, the API and the advisor submit it."""
+
+    plan: str
+    employees: int | None = None
+    numbers: int | None = None
+    tollfree_numbers: int = 0
+    options: tuple[str, ...] = ()
+    traffic_package: str | None = None
+    period: str = "monthly"
+    discount_percent: Decimal = Decimal(0)
+    customer_name: str = ""
+    promo_code: str = ""
+    selection_extra: dict = field(default_factory=dict)
+
+    def as_selection(self) -> pricing.Selection:
+        numbers = {}
+        if self.numbers is not None:
+            numbers["local"] = self.numbers
+        if self.tollfree_numbers:
+            numbers["tollfree"] = self.tollfree_numbers
+        return pricing.Selection(
+            employees=self.employees,
+            numbers=numbers,
+            options=self.options,
+            traffic_package=self.traffic_package or None,
+            period=pricing.Period(self.period),
+            manager_discount_percent=self.discount_percent,
+        )
+
+
+def price(request: QuoteRequest) -> tuple[Plan, pricing.Quote]:
+    """Price ``request``; raises :class:`pricing.SelectionError` for any bad field."""
+    plan = selectors.get_plan(request.plan)
+    if plan is None:
+        raise pricing.SelectionError({"plan": f"unknown plan {request.plan!r}"})
+    if request.period not in {p.value for p in pricing.Period}:
+        raise pricing.SelectionError({"period": "must be monthly or annual"})
+    return plan, pricing.price_quote(selectors.plan_price(plan), request.as_selection())
+
+
+def line_dicts(quote: pricing.Quote) -> list[dict]:
+    return [
+        {
+            "kind": str(line.kind),
+            "code": line.code,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_amount": str(line.unit_amount),
+            "amount": str(line.amount),
+            "per_employee": line.per_employee,
+        }
+        for line in quote.lines
+    ]
+
+
+def create_quote(
+    request: QuoteRequest, *, at: datetime, source: str = Quote.Source.CALCULATOR, manager=None
+) -> Quote:
+    """Price and save ``request`` as a shareable quote valid for 30 days from ``at``."""
+    plan, priced = price(request)
+    return Quote.objects.create(
+        plan=plan,
+        period=str(priced.period),
+        employees=priced.employees,
+        selection={
+            "plan": request.plan,
+            "employees": priced.employees,
+            "numbers": request.numbers,
+            "tollfree_numbers": request.tollfree_numbers,
+            "options": list(request.options),
+            "traffic_package": request.traffic_package,
+            "period": request.period,
+            **request.selection_extra,
+        },
+        currency=priced.currency,
+        lines=line_dicts(priced),
+        monthly_total=priced.monthly_total,
+        one_time_total=priced.one_time_total,
+        period_total=priced.period_total,
+        per_employee_total=priced.per_employee_total,
+        customer_name=request.customer_name,
+        discount_percent=request.discount_percent,
+        manager=manager,
+        source=source,
+        promo_code=request.promo_code,
+        created_at=at,
+        valid_until=at + timedelta(days=QUOTE_VALID_DAYS),
+    )
+
+
+def advise(answers: advisor.Answers) -> tuple[advisor.Advice, Plan, pricing.Quote]:
+    """The advisor's recommendation, priced on the current catalog."""
+    advice = advisor.advise(answers, selectors.advisor_plans())
+    plan, priced = price(
+        QuoteRequest(
+            plan=advice.plan_code,
+            employees=advice.employees,
+            options=advice.option_codes,
+            traffic_package=advice.traffic_package,
+            tollfree_numbers=advice.tollfree_numbers,
+        )
+    )
+    return advice, plan, priced

@@ -1,0 +1,100 @@
+"""The ``ringup`` command.
+
+``ringup run`` serves the web application and runs the background worker in one process
+tree. Every other word is a Django management command (``ringup migrate``,
+``ringup demo-data …``); hyphens in command names stand for underscores.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ringup run", description=_run.__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--host", default=os.environ.get("RINGUP_BIND_HOST", "127.0.0.1"))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("RINGUP_WEB_WORKERS", "2")),
+        help="web server processes",
+    )
+    parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error("--port must be between 1 and 65535")
+    python = sys.executable
+    web = [
+        python,
+        "-m",
+        "gunicorn",
+        "ringup.config.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+    children = [subprocess.Popen(web)]
+    if not args.no_worker:
+        worker = [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "ringup.config",
+            "worker",
+            "--beat",
+            "--concurrency",
+            os.environ.get("RINGUP_WORKER_CONCURRENCY", "1"),
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            _beat_schedule_path(),
+        ]
+        children.append(subprocess.Popen(worker))
+    print(f"Ringup is serving on http://{args.host}:{args.port}/  (Ctrl+C stops)", flush=True)
+
+    def stop(signum=None, frame=None):
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # The tree lives as long as every part of it: when the web server or the worker exits,
+    # stop the other rather than serve half a product.
+    os.wait()
+    stop()
+    codes = [child.wait() for child in children]
+    return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
+
+
+def _beat_schedule_path() -> str:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ringup.config.settings")
+    from django.conf import settings
+
+    return str(settings.DATA_DIR / "celerybeat-schedule")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        return _run(argv[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ringup.config.settings")
+    from django.core.management import execute_from_command_line
+
+    if argv and not argv[0].startswith("-"):
+        argv[0] = argv[0].replace("-", "_")
+    execute_from_command_line(["ringup", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

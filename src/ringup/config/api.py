@@ -1,0 +1,35 @@
+"""The REST API, /api/v1/, assembled from each app's router."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+
+from ringup.catalog.api import router as catalog_router
+from ringup.engine.advisor import AdviceError
+from ringup.engine.pricing import SelectionError
+
+api = NinjaAPI(
+    title="Ringup API",
+    version="1",
+    description="Catalog, quotes and plan advice. Amounts are decimal strings.",
+    urls_namespace="api-v1",
+)
+api.add_router("", catalog_router)
+
+
+def _unprocessable(request: HttpRequest, errors: dict[str, str]):
+    # Same shape as django-ninja's own validation errors, so a client parses one format.
+    detail = [
+        {"type": "value_error", "loc": ["body", *field.split(".")], "msg": message}
+        for field, message in errors.items()
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(SelectionError)
+def selection_error(request, exc: SelectionError):
+    return _unprocessable(request, exc.errors)
+
+
+@api.exception_handler(AdviceError)
+def advice_error(request, exc: AdviceError):
+    return _unprocessable(request, {"plan": str(exc)})

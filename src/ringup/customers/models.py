@@ -1,0 +1,48 @@
+"""CRM: customers (firms and people who buy) and their contacts."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ringup.catalog.models import Segment
+
+
+class Customer(models.Model):
+    class Source(models.TextChoices):
+        CALCULATOR = "calculator", _("Pricing calculator")
+        QUOTE = "quote", _("Shared quote")
+        ADVISOR = "advisor", _("Plan advisor")
+        REFERRAL = "referral", _("Referral")
+        PROMO = "promo", _("Promo code")
+        SALES = "sales", _("Sales team")
+        WEBSITE = "website", _("Website")
+
+    name = models.CharField(max_length=200)
+    is_company = models.BooleanField(default=True)
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +74951234567")
+    country = models.CharField(max_length=2, default="RU")
+    language = models.CharField(max_length=8, default="ru")
+    tier = models.CharField(max_length=20, choices=Segment.choices, verbose_name=_("segment"))
+    employees = models.PositiveIntegerField(default=1)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
+    registered_at = models.DateTimeField(db_index=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-registered_at"]
+        indexes = [models.Index(fields=["tier", "registered_at"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"{self.name} ({self.customer})"
