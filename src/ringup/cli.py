@@ -27,21 +27,7 @@ def _run(argv: list[str]) -> int:
     if not 0 < args.port < 65536:
         parser.error("--port must be between 1 and 65535")
     python = sys.executable
-    web = [
-        python,
-        "-m",
-        "gunicorn",
-        "ringup.config.wsgi:application",
-        "--bind",
-        f"{args.host}:{args.port}",
-        "--workers",
-        str(args.workers),
-        "--access-logfile",
-        "-",
-        "--graceful-timeout",
-        "10",
-    ]
-    children = [subprocess.Popen(web)]
+    children = [subprocess.Popen(gunicorn_command(args.host, args.port, args.workers))]
     if not args.no_worker:
         worker = [
             python,
@@ -74,6 +60,24 @@ def _run(argv: list[str]) -> int:
     stop()
     codes = [child.wait() for child in children]
     return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
+
+
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    """The web server as ``ringup run`` starts it (``bench/quote_api.py`` measures this)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "ringup.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
 
 
 def _beat_schedule_path() -> str:

@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.utils import timezone
-from ninja import Field, Router, Schema
-from pydantic import StringConstraints
+from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict, StringConstraints
 
 from ringup.engine import advisor
 
@@ -64,6 +64,9 @@ class CatalogOut(Schema):
 
 
 class QuoteIn(Schema):
+    # Strict: `true` is not 1 employee and "12" is not a count; JSON clients send numbers.
+    model_config = ConfigDict(strict=True)
+
     plan: Code
     employees: int | None = Field(None, ge=0, le=100_000)
     numbers: int | None = Field(None, ge=0, le=10_000, description="Local numbers wanted")
@@ -102,6 +105,8 @@ class QuoteOut(Schema):
 
 
 class AdviceIn(Schema):
+    model_config = ConfigDict(strict=True)
+
     employees: int = Field(..., ge=1, le=100_000)
     agents: int = Field(0, ge=0, le=100_000)
     calls_per_day: int = Field(0, ge=0, le=10_000_000)
@@ -123,8 +128,18 @@ class AdviceOut(Schema):
     reasons: list[str]
 
 
-class NotFound(Schema):
+class Message(Schema):
     detail: str
+
+
+class FieldError(Schema):
+    type: str
+    loc: list[str | int] = Field(description='Where the error is, e.g. ["body", "employees"]')
+    msg: str
+
+
+class Unprocessable(Schema):
+    detail: list[FieldError]
 
 
 def _plan_out(plan) -> dict:
@@ -198,7 +213,11 @@ def catalog(request):
     return {"plans": [_plan_out(plan) for plan in selectors.public_plans()]}
 
 
-@router.post("/quotes", response={201: QuoteOut}, summary="Price a selection and save it")
+@router.post(
+    "/quotes",
+    response={201: QuoteOut, 400: Message, 422: Unprocessable},
+    summary="Price a selection and save it",
+)
 def create_quote(request, payload: QuoteIn):
     quote = services.create_quote(
         services.QuoteRequest(
@@ -214,18 +233,22 @@ def create_quote(request, payload: QuoteIn):
         at=timezone.now(),
         source=Quote.Source.API,
     )
-    return 201, quote_out(quote)
+    return Status(201, quote_out(quote))
 
 
-@router.get("/quotes/{token}", response={200: QuoteOut, 404: NotFound}, summary="A saved quote")
+@router.get("/quotes/{token}", response={200: QuoteOut, 404: Message}, summary="A saved quote")
 def get_quote(request, token: str):
     quote = Quote.objects.select_related("plan").filter(token=token).first()
     if quote is None:
-        return 404, {"detail": "no quote with this token"}
-    return 200, quote_out(quote)
+        return Status(404, {"detail": "no quote with this token"})
+    return Status(200, quote_out(quote))
 
 
-@router.post("/advice", response=AdviceOut, summary="Recommend a plan from a few answers")
+@router.post(
+    "/advice",
+    response={200: AdviceOut, 400: Message, 422: Unprocessable},
+    summary="Recommend a plan from a few answers",
+)
 def advice(request, payload: AdviceIn):
     recommendation, plan, priced = services.advise(
         advisor.Answers(

@@ -309,8 +309,9 @@ def price_quote(plan: PlanPrice, selection: Selection) -> Quote:
             )
         )
     one_time = _one_time_lines(plan, employees, numbers, options)
-    monthly_total = sum((line.amount for line in recurring), ZERO)
-    one_time_total = sum((line.amount for line in one_time), ZERO)
+    zero = quantize(ZERO, cur)
+    monthly_total = sum((line.amount for line in recurring), zero)
+    one_time_total = sum((line.amount for line in one_time), zero)
     return Quote(
         plan_code=plan.code,
         currency=cur,
@@ -320,7 +321,7 @@ def price_quote(plan: PlanPrice, selection: Selection) -> Quote:
         monthly_total=monthly_total,
         one_time_total=one_time_total,
         period_total=monthly_total * selection.period.months + one_time_total,
-        per_employee_total=sum((line.amount for line in recurring if line.per_employee), ZERO),
+        per_employee_total=sum((line.amount for line in recurring if line.per_employee), zero),
     )
 
 
