@@ -24,10 +24,12 @@ when its time ran out (the server still completes them).
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -35,8 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from ringup.cli import gunicorn_command
 
 DB_NAME = "ringup_bench_quotes"
 QUOTES_PATH = "/api/v1/quotes"
+TARGET_PER_S, TARGET_P99_MS = 300, 50
 
 # Valid selections on the demo catalog, per plan: employees range, options, packages and
 # whether toll-free numbers are offered.
@@ -196,15 +197,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http(url: str, body: dict | None = None) -> tuple[int, dict]:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
-    req.add_header("Content-Type", "application/json")
+def request_json(port: int, path: str, body: dict | None = None) -> tuple[int, dict]:
+    """One request to the server on loopback; the status and the decoded JSON answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+        if body is None:
+            conn.request("GET", path)
+        else:
+            conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"null")
+    finally:
+        conn.close()
 
 
 def fresh_postgres(server_url: str) -> str:
@@ -214,6 +218,63 @@ def fresh_postgres(server_url: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     return server_url.rstrip("/") + "/" + DB_NAME
+
+
+def _serves_the_bench(cmdline: Path) -> bool:
+    """Whether a PostgreSQL process works for the bench: a background process (WAL writer,
+    checkpointer …) or a backend connected to the bench database, not another one's."""
+    try:
+        title = cmdline.read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return "(" not in title or f" {DB_NAME} " in title
+
+
+def cpu_ticks() -> dict:
+    """Every process's name and CPU time so far (user + system, in clock ticks), and the
+    machine's total, idle and stolen time, and when they were read."""
+    cpu = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    ticks: dict = {
+        "at": time.monotonic(),
+        "total": sum(cpu),
+        "idle": cpu[3] + cpu[4],
+        "steal": cpu[7],
+    }
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        if name == "postgres" and not _serves_the_bench(stat.parent / "cmdline"):
+            name = "postgres (other databases)"
+        fields = rest.split()
+        ticks[int(stat.parent.name)] = (name, int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def cpu_cores(before: dict, after: dict, server_pids: set[int], wrk_seconds: float) -> dict:
+    """Cores used between two :func:`cpu_ticks` by the web server, PostgreSQL, wrk and other
+    processes, and left idle or stolen by the hypervisor; ``unattributed`` is the rest (the
+    kernel's network work, processes that came and went in between).
+
+    The machine is shared with the load generator and the database, and sometimes with
+    other people's work: ``other`` shows whether a figure was measured on a quiet machine.
+    """
+    hz = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgres": 0.0, "wrk": wrk_seconds * hz, "other": 0.0}
+    for pid, entry in after.items():
+        if not isinstance(pid, int) or pid == os.getpid():
+            continue
+        name, ticks = entry
+        kind = "server" if pid in server_pids else "postgres" if name == "postgres" else "other"
+        used[kind] += ticks - before.get(pid, (name, 0))[1]
+    used["idle"] = after["idle"] - before["idle"]
+    used["steal"] = after["steal"] - before["steal"]
+    total = after["total"] - before["total"]
+    used["unattributed"] = max(0.0, total - sum(used.values()))
+    seconds = (after["at"] - before["at"]) or 1.0
+    return {kind: round(ticks / hz / seconds, 2) for kind, ticks in used.items()}
 
 
 def run_wrk(
@@ -228,6 +289,7 @@ def run_wrk(
     duration: int,
     workdir: Path,
     rate: float = 0,
+    server_pids: set[int],
 ) -> dict:
     script = workdir / f"{name}.lua"
     script.write_text(lua_script(method, path, bodies, ok_status, rate, args.threads))
@@ -248,7 +310,9 @@ def run_wrk(
     ]
     log(f"== {name}: {method} {path}" + (f" offered at {rate:g}/s" if rate else ""))
     log("   " + " ".join(command))
+    cpu_before, wrk_before = cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(command, capture_output=True, text=True, check=False)
+    cpu_after, wrk_after = cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     (workdir / f"{name}.wrk.txt").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed ({result.returncode}): {result.stderr.strip()}")
@@ -274,9 +338,20 @@ def run_wrk(
         "unanswered": raw["sent"] - raw["answered"],
         "seconds": round(seconds, 2),
     }
+    wrk_seconds = (wrk_after.ru_utime + wrk_after.ru_stime) - (
+        wrk_before.ru_utime + wrk_before.ru_stime
+    )
+    cores = cpu_cores(cpu_before, cpu_after, server_pids, wrk_seconds)
+    figures["cpu_cores"] = cores
+    # CPU per request is steadier than throughput on a shared machine: it hardly moves
+    # when other work slows the run down.
+    figures["cpu_ms_per_request"] = {
+        kind: round(cores[kind] * 1000 / max(figures["requests_per_s"], 0.1), 2)
+        for kind in ("server", "postgres")
+    }
     log(
         f"   {figures['requests_per_s']} req/s, p50 {figures['p50_ms']} ms, "
-        f"p99 {figures['p99_ms']} ms, errors {figures['errors']}"
+        f"p99 {figures['p99_ms']} ms, errors {figures['errors']}; cores used {figures['cpu_cores']}"
     )
     return figures
 
@@ -313,19 +388,18 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def wait_until_up(server: subprocess.Popen, url: str, timeout: float = 60) -> None:
+def wait_until_up(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode} before answering")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
+            if request_json(port, "/api/v1/catalog")[0] == 200:
+                return
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer {url} within {timeout:g} s")
+    raise RuntimeError(f"gunicorn did not answer on port {port} within {timeout:g} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,11 +418,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate", type=float, default=300, help="offered quotes/s of the paced run (0: skip)"
     )
-    parser.add_argument(
-        "--no-access-log",
-        action="store_true",
-        help="set RINGUP_ACCESS_LOG=0 (ringup run logs every request by default)",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, Lua)")
     args = parser.parse_args(argv)
 
@@ -366,9 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"work folder: {workdir}")
 
         database_url = (
-            f"sqlite:///{workdir / 'bench.sqlite3'}"
-            if args.sqlite
-            else fresh_postgres(args.pg_url)
+            f"sqlite:///{workdir / 'bench.sqlite3'}" if args.sqlite else fresh_postgres(args.pg_url)
         )
         env = {
             **os.environ,
@@ -377,8 +444,6 @@ def main(argv: list[str] | None = None) -> int:
             "DJANGO_SETTINGS_MODULE": "ringup.config.settings",
             "RINGUP_DEBUG": "0",
         }
-        if args.no_access_log:
-            env["RINGUP_ACCESS_LOG"] = "0"
         os.environ.update(env)
         log(f"== database {database_url}: migrate, load the demo catalog")
         subprocess.run(
@@ -407,14 +472,15 @@ def main(argv: list[str] | None = None) -> int:
             command, env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
         )
         stack.callback(stop_server, server)
-        wait_until_up(server, base_url + "/api/v1/catalog")
+        wait_until_up(server, port)
+        server_pids = {server.pid, *worker_pids(server.pid)}
 
         bodies = quote_bodies(48)
         # Warm-up, sequential so its writes are counted exactly; it also proves each body
         # is a valid selection (201) before wrk repeats it thousands of times.
         token = ""
         for body in bodies * 2:
-            status, answer = http(base_url + QUOTES_PATH, body)
+            status, answer = request_json(port, QUOTES_PATH, body)
             if status != 201:
                 raise RuntimeError(f"warm-up quote {body} answered {status}: {answer}")
             token = answer["token"]
@@ -436,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
                 args=args,
                 duration=args.baseline_duration,
                 workdir=workdir,
+                server_pids=server_pids,
             )
         quote_runs = [("quotes", 0.0)] + ([("quotes_paced", args.rate)] if args.rate else [])
         for name, rate in quote_runs:
@@ -450,9 +517,12 @@ def main(argv: list[str] | None = None) -> int:
                 duration=args.duration,
                 workdir=workdir,
                 rate=rate,
+                server_pids=server_pids,
             )
 
         pids = [server.pid, *worker_pids(server.pid)]
+        if set(pids) != server_pids:
+            log(f"gunicorn replaced workers during the run: {server_pids} -> {set(pids)}")
         rss = {pid: peak_rss_mb(pid) for pid in pids}
         stop_server(server)
 
@@ -469,32 +539,44 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "connections": args.connections,
         "threads": args.threads,
-        "access_log": not args.no_access_log,
+        "gunicorn_cmd_args": os.environ.get("GUNICORN_CMD_ARGS", ""),
         "quotes_per_s": quotes["ok_per_s"],
         "p50_ms": quotes["p50_ms"],
         "p99_ms": quotes["p99_ms"],
         "errors": quotes["errors"],
+        "non_2xx": quotes["non_2xx"],
+        "cpu_cores": quotes["cpu_cores"],
+        "cpu_ms_per_quote": quotes["cpu_ms_per_request"],
         "paced": (
             {
                 "offered_per_s": args.rate,
-                **{k: results["quotes_paced"][k] for k in ("ok_per_s", "p50_ms", "p99_ms")},
-                "errors": results["quotes_paced"]["errors"],
+                **{
+                    k: results["quotes_paced"][k]
+                    for k in ("ok_per_s", "p50_ms", "p99_ms", "errors", "cpu_cores")
+                },
             }
             if args.rate
             else None
         ),
-        "baseline_read": {
-            k: results["baseline_read"][k] for k in ("requests_per_s", "p50_ms", "p99_ms", "errors")
-        },
-        "baseline_catalog": {
-            k: results["baseline_catalog"][k]
-            for k in ("requests_per_s", "p50_ms", "p99_ms", "errors")
+        **{
+            name: {
+                k: results[name][k]
+                for k in ("requests_per_s", "p50_ms", "p99_ms", "errors", "cpu_ms_per_request")
+            }
+            for name in ("baseline_read", "baseline_catalog")
         },
         "quote_to_read_ratio": round(
             quotes["ok_per_s"] / max(results["baseline_read"]["requests_per_s"], 0.1), 3
         ),
         "rows": {"quote_rows": rows, "responses_201": created, "abandoned_in_flight": in_flight},
         "rows_check": "ok" if rows_ok else "MISMATCH",
+        "targets": {
+            f"quotes_per_s>={TARGET_PER_S}": quotes["ok_per_s"] >= TARGET_PER_S,
+            f"p99_ms<={TARGET_P99_MS}_saturated": quotes["p99_ms"] <= TARGET_P99_MS,
+            f"p99_ms<={TARGET_P99_MS}_at_rate": (
+                results["quotes_paced"]["p99_ms"] <= TARGET_P99_MS if args.rate else None
+            ),
+        },
         "peak_rss_mb": {
             "max_worker": round(max((rss[p] for p in pids[1:]), default=0.0), 1),
             "total": round(sum(rss.values()), 1),

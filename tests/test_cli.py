@@ -53,7 +53,7 @@ def wait_for_http(url: str, process: subprocess.Popen, deadline: float) -> bytes
     while time.monotonic() < deadline:
         assert process.poll() is None, "ringup run exited early"
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (http only)
                 return response.read()
         except OSError:
             time.sleep(0.2)  # a retry interval while polling readiness, not a synchronisation
@@ -62,12 +62,15 @@ def wait_for_http(url: str, process: subprocess.Popen, deadline: float) -> bytes
 
 @pytest.mark.slow
 def test_run_serves_the_web_app_and_runs_the_worker(fresh_env):
-    subprocess.run([*RINGUP, "migrate", "--noinput"], env=fresh_env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*RINGUP, "migrate", "--noinput"], env=fresh_env, check=True, capture_output=True
+    )
     port = free_port()
     process = subprocess.Popen(
-        [*RINGUP, "run", "--port", str(port)], env=fresh_env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [*RINGUP, "run", "--port", str(port)],
+        env=fresh_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         body = wait_for_http(

@@ -6,7 +6,6 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-
 from schemathesis.checks import positive_data_acceptance
 
 from ringup.config.wsgi import application

@@ -1,10 +1,15 @@
 """Reads of the catalog, shaped for the engine and the pages."""
 
+import copy
 import hashlib
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from ringup.engine.advisor import PlanFeatures, SegmentTier
 from ringup.engine.pricing import NumberPrice, OptionPrice, PlanPrice, TrafficPackagePrice
@@ -66,6 +71,92 @@ def plan_price(plan: Plan) -> PlanPrice:
             if t.currency == cur
         },
     )
+
+
+# Pricing a quote needs the plan with its options, numbers and packages: four queries and
+# a few dozen model instances per request, most of a quote's cost. Each process keeps the
+# engine's view of every plan and checks it before each use against a fingerprint of the
+# catalog read in one cheap query, so a price saved in the back office by any process is
+# seen by the very next request:
+#   * priced rows (plans, options, numbers, packages together): COUNT(*) and
+#     MAX(updated_at) – an edit through save() (the back office, list-editable columns)
+#     moves updated_at, an insert moves it too and a delete moves the count;
+#   * plan links (each M2M table, whose rows are only inserted or deleted): COUNT(*) and
+#     MAX(id) – ids only grow, so any other set of links changes one of the two.
+# The fingerprint is read before the catalog, so a change committed in between is caught
+# by the next request instead of being hidden under a newer key. Chosen over a version row
+# bumped on save because it needs no new table and no signal can be missed: it reads what
+# every process has committed.
+# What it cannot see: a write that bypasses save() and leaves updated_at alone
+# (``QuerySet.update()`` without ``updated_at=Now()``, raw SQL), or a second host whose
+# clock runs behind. Saves in this process also drop the cache through signals (covers a
+# frozen clock in tests), and PRICE_CACHE_MAX_AGE bounds how stale the rest can get.
+PRICE_CACHE_MAX_AGE = 30.0
+_PRICED = (Plan, Option, NumberOffer, TrafficPackage)
+_LINKS = tuple(model.plans.through for model in (Option, NumberOffer, TrafficPackage))
+
+
+@dataclass(frozen=True)
+class _PriceCache:
+    fingerprint: tuple
+    built_at: float
+    plans: dict[str, tuple[Plan, PlanPrice]]
+
+
+_price_cache: _PriceCache | None = None
+
+
+def _catalog_fingerprint() -> tuple:
+    table = connection.ops.quote_name
+    priced = " UNION ALL ".join(
+        f"SELECT updated_at FROM {table(model._meta.db_table)}" for model in _PRICED
+    )
+    links = "".join(
+        f" UNION ALL SELECT COUNT(*), NULL, MAX(id) FROM {table(model._meta.db_table)}"
+        for model in _LINKS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), MAX(updated_at), NULL FROM ({priced}) AS p{links}")
+        return tuple(cursor.fetchall())
+
+
+def priced_plan(code: str) -> tuple[Plan, PlanPrice] | None:
+    """The plan called ``code`` (any plan, public or not) and its engine price list, as
+    :func:`get_plan` and :func:`plan_price` give them, from the per-process cache.
+
+    Costs one query while the catalog is unchanged. The plan is a copy, free to modify.
+    """
+    global _price_cache
+    fingerprint = _catalog_fingerprint()
+    cache = _price_cache
+    if (
+        cache is None
+        or cache.fingerprint != fingerprint
+        or time.monotonic() - cache.built_at > PRICE_CACHE_MAX_AGE
+    ):
+        cache = _PriceCache(
+            fingerprint=fingerprint,
+            built_at=time.monotonic(),
+            plans={plan.code: (plan, plan_price(plan)) for plan in _plans_with_prices()},
+        )
+        _price_cache = cache
+    entry = cache.plans.get(code)
+    if entry is None:
+        return None
+    plan, price = entry
+    return copy.copy(plan), price
+
+
+def _drop_price_cache(sender, **kwargs) -> None:
+    global _price_cache
+    _price_cache = None
+
+
+for _model in _PRICED:
+    post_save.connect(_drop_price_cache, sender=_model, dispatch_uid="price_cache")
+    post_delete.connect(_drop_price_cache, sender=_model, dispatch_uid="price_cache")
+for _model in _LINKS:
+    m2m_changed.connect(_drop_price_cache, sender=_model, dispatch_uid="price_cache")
 
 
 def advisor_plans() -> list[PlanFeatures]:

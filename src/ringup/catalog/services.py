@@ -46,12 +46,13 @@ class QuoteRequest:
 
 def price(request: QuoteRequest) -> tuple[Plan, pricing.Quote]:
     """Price ``request``; raises :class:`pricing.SelectionError` for any bad field."""
-    plan = selectors.get_plan(request.plan)
-    if plan is None:
+    found = selectors.priced_plan(request.plan)
+    if found is None:
         raise pricing.SelectionError({"plan": f"unknown plan {request.plan!r}"})
     if request.period not in {p.value for p in pricing.Period}:
         raise pricing.SelectionError({"period": "must be monthly or annual"})
-    return plan, pricing.price_quote(selectors.plan_price(plan), request.as_selection())
+    plan, plan_price = found
+    return plan, pricing.price_quote(plan_price, request.as_selection())
 
 
 def line_dicts(quote: pricing.Quote) -> list[dict]:

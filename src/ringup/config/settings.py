@@ -47,8 +47,11 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("RINGUP_DEBUG", False)
 ALLOWED_HOSTS = env_list("RINGUP_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("RINGUP_CSRF_TRUSTED_ORIGINS", "")
-PUBLIC_URL = os.environ.get("RINGUP_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+_PORT = os.environ.get("PORT", "8000")
+PUBLIC_URL = os.environ.get("RINGUP_PUBLIC_URL", f"http://127.0.0.1:{_PORT}").rstrip("/")
 OPERATOR_NAME = os.environ.get("RINGUP_OPERATOR_NAME", "Ringup Telecom")
+SALES_EMAIL = os.environ.get("RINGUP_SALES_EMAIL", "sales@ringup.example")
+SALES_PHONE = os.environ.get("RINGUP_SALES_PHONE", "+7 495 000-00-00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "ringup.catalog",
     "ringup.customers",
     "ringup.billing",
+    "ringup.usage",
     "ringup.site",
     "ringup.demo",
 ]

@@ -2,5 +2,10 @@ from django.conf import settings
 
 
 def operator(request):
-    """The operator's name and public address, for page headers and footers."""
-    return {"operator_name": settings.OPERATOR_NAME, "public_url": settings.PUBLIC_URL}
+    """The operator's name, public address and sales contacts, for every page."""
+    return {
+        "operator_name": settings.OPERATOR_NAME,
+        "public_url": settings.PUBLIC_URL,
+        "sales_email": settings.SALES_EMAIL,
+        "sales_phone": settings.SALES_PHONE,
+    }
