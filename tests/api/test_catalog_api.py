@@ -59,7 +59,8 @@ def test_annual_quote_is_twelve_months_with_the_discount(client, catalog):
     """Virtual Number 490 a month; annual 15 % off: 490 − 73.50 = 416.50,
     × 12 = 4,998.00 for the year."""
     quote = client.post(
-        "/api/v1/quotes", {"plan": "virtual-number", "period": "annual"},
+        "/api/v1/quotes",
+        {"plan": "virtual-number", "period": "annual"},
         content_type="application/json",
     ).json()
     assert quote["monthly_total"] == "416.50"
@@ -69,7 +70,8 @@ def test_annual_quote_is_twelve_months_with_the_discount(client, catalog):
 
 def test_promo_code_is_accepted(client, catalog):
     response = client.post(
-        "/api/v1/quotes", {"plan": "virtual-number", "promo_code": "HELLO"},
+        "/api/v1/quotes",
+        {"plan": "virtual-number", "promo_code": "HELLO"},
         content_type="application/json",
     )
     assert response.status_code == 201
@@ -106,8 +108,13 @@ def test_advice_worked_example(client, catalog):
     890 + 12 × 75 + 490 + 2,900 = 5,180.00 a month."""
     response = client.post(
         "/api/v1/advice",
-        {"employees": 12, "agents": 2, "calls_per_day": 40, "missed_call_cost": "medium",
-         "needs": ["crm_integration", "ivr"]},
+        {
+            "employees": 12,
+            "agents": 2,
+            "calls_per_day": 40,
+            "missed_call_cost": "medium",
+            "needs": ["crm_integration", "ivr"],
+        },
         content_type="application/json",
     )
     assert response.status_code == 200
