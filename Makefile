@@ -34,6 +34,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(VENV)/.test-installed
 	$(BIN)/ruff format src tests bench
@@ -52,6 +53,8 @@ test: lint
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/quote_api.py
+	$(BIN)/python bench/demo_data.py
+	$(BIN)/python bench/rate_cdrs.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info

@@ -80,13 +80,15 @@ def test_loads_the_catalog_a_history_and_a_back_office_login():
 
 @pytest.mark.django_db
 def test_the_same_seed_writes_the_same_rows():
-    run(**SMALL)
+    # Without invoices: issued invoices cannot be deleted, so the history could not be cleared.
+    unbilled = {**SMALL, "invoices": False}
+    run(**unbilled)
     first = snapshot()
     clear_history()
-    run(**SMALL)
+    run(**unbilled)
     assert snapshot() == first
     clear_history()
-    run(**{**SMALL, "seed": 4})
+    run(**{**unbilled, "seed": 4})
     assert snapshot() != first
 
 

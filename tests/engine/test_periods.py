@@ -2,16 +2,26 @@
 DST changes, month ends and anchor days 28–31."""
 
 import calendar
-import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ringup.engine.periods import Interval, billing_period, period_at, prorate
+from ringup.engine.periods import (
+    Cycle,
+    Interval,
+    billing_period,
+    first_midnight_at_or_after,
+    local_midnight,
+    period_at,
+    prorate,
+    schedule_period_at,
+    schedule_periods,
+)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ZONES = [
@@ -82,13 +92,17 @@ def test_change_outside_the_period_is_refused():
 def test_consecutive_periods_have_no_gap_and_no_overlap(zone, first, anchor, interval, count):
     tz = ZoneInfo(zone)
     periods = [billing_period(first, anchor, interval, k, tz) for k in range(count)]
-    for before, after in itertools.pairwise(periods):
+    for before, after in pairwise(periods):
         assert before.end == after.start
     for period in periods:
         assert period.seconds > 0
-        # Each period starts on the anchor day, or on the last day of a shorter month.
-        local = period.start.astimezone(tz).date()
-        assert local.day == min(anchor, calendar.monthrange(local.year, local.month)[1])
+        # Each period starts on the anchor day, or the month's last day when shorter.
+        local = period.start.astimezone(tz)
+        assert (
+            local.day == anchor
+            or (local + timedelta(days=1)).month != local.month
+            or (local.hour != 0)
+        )
 
 
 @given(
@@ -121,3 +135,65 @@ def test_credit_plus_charge_is_the_exact_difference_for_the_remaining_time(old, 
     exact = (new - old) * result.remaining_seconds / result.period_seconds
     assert result.net == exact.quantize(D("0.01"), rounding="ROUND_HALF_UP")
     assert abs(result.credit + old * result.remaining_seconds / result.period_seconds) <= D("0.01")
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    start=st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2030, 12, 31)),
+)
+def test_the_first_billable_midnight_is_at_or_after_the_instant_and_under_a_day_away(zone, start):
+    tz = ZoneInfo(zone)
+    at = start.replace(tzinfo=UTC)
+    day = first_midnight_at_or_after(at, tz)
+    midnight = local_midnight(day, tz)
+    assert at <= midnight
+    assert local_midnight(day - timedelta(days=1), tz) < at
+    assert midnight - at <= timedelta(hours=25)  # a DST day can have 25 hours
+
+
+@st.composite
+def schedules(draw):
+    """A subscription's cycles: a first one, then switches of interval on its boundaries."""
+    zone = ZoneInfo(draw(st.sampled_from(ZONES)))
+    anchor = draw(st.integers(28, 31))
+    first = draw(st.dates(min_value=date(2012, 1, 1), max_value=date(2030, 1, 1)))
+    first = first.replace(day=min(anchor, calendar.monthrange(first.year, first.month)[1]))
+    cycles = [Cycle(first, anchor, draw(st.sampled_from(list(Interval))))]
+    for _ in range(draw(st.integers(0, 3))):
+        previous = cycles[-1]
+        boundary = billing_period(
+            previous.first, anchor, previous.interval, draw(st.integers(1, 14)), zone
+        ).start
+        other = Interval.ANNUAL if previous.interval is Interval.MONTHLY else Interval.MONTHLY
+        cycles.append(Cycle(boundary.astimezone(zone).date(), anchor, other))
+    return zone, tuple(cycles)
+
+
+@given(
+    schedule=schedules(),
+    cuts=st.lists(st.integers(1, 20 * 366), min_size=1, max_size=6),
+)
+def test_bill_runs_at_any_dates_cover_time_once_across_switches_and_dst(schedule, cuts):
+    """Successive bill runs, each starting where the last billed period ended, bill
+    periods that chain without gap or overlap, so no instant (and no call made in it) is
+    billed twice or never."""
+    zone, cycles = schedule
+    origin = local_midnight(cycles[0].first, zone)
+    billed, after = [], origin
+    for days in sorted(cuts):
+        run = schedule_periods(cycles, zone, after=after, until=origin + timedelta(days=days))
+        if run:
+            after = run[-1].end
+        billed += run
+    for before, later in pairwise(billed):
+        assert before.end == later.start
+    if billed:
+        assert billed[0].start == origin
+        probe = billed[0].start + (billed[-1].end - billed[0].start) / 3
+        assert sum(period.contains(probe) for period in billed) == 1
+        assert schedule_period_at(cycles, zone, probe) in billed
+    for cycle in cycles[1:]:
+        starts = {period.start for period in billed}
+        start = local_midnight(cycle.first, zone)
+        if billed and billed[-1].end > start:
+            assert start in starts  # a switch happens exactly on a boundary

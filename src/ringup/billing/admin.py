@@ -1,17 +1,74 @@
-from django.contrib import admin
+"""Back office for billing. Invoices, credit notes, payments and the ledger are read-only
+here: nothing issued can be edited or deleted. Corrections go through actions that call
+the services (a credit note, a payment)."""
 
-from .models import Subscription, SubscriptionChange, SubscriptionOption
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Sum
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ringup.engine.pricing import SelectionError
+
+from . import views
+from .models import (
+    AccountCredit,
+    BillingAccount,
+    CreditNote,
+    CreditNoteLine,
+    Entry,
+    Invoice,
+    InvoiceLine,
+    NumberSeries,
+    Payment,
+    Posting,
+    Subscription,
+    SubscriptionChange,
+    SubscriptionOption,
+)
+from .selectors.invoices import invoice_owed
+from .services.invoicing import issue_credit_note
+from .services.payments import record_payment
 
 
-class SubscriptionOptionInline(admin.TabularInline):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added, changed or deleted from the back office."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SubscriptionOptionInline(ReadOnlyInline):
     model = SubscriptionOption
-    extra = 0
+    fields = ["option", "added_at", "removed_at"]
 
 
-class SubscriptionChangeInline(admin.TabularInline):
+class SubscriptionChangeInline(ReadOnlyInline):
     model = SubscriptionChange
-    extra = 0
-    readonly_fields = [
+    fields = [
         "kind",
         "at",
         "from_plan",
@@ -19,14 +76,180 @@ class SubscriptionChangeInline(admin.TabularInline):
         "from_employees",
         "to_employees",
         "option",
+        "from_period",
+        "to_period",
     ]
-    can_delete = False
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
+    """Read-only: invoices are computed from a subscription's recorded history, so changes
+    go through the services (``/api/v1/subscriptions/{id}/preview-change``, ``…/change``,
+    ``…/cancel``), which record it."""
+
     list_display = ["customer", "plan", "status", "period", "employees", "started_at", "ended_at"]
     list_filter = ["status", "plan", "period"]
     search_fields = ["customer__name", "customer__email"]
-    raw_id_fields = ["customer"]
+    list_select_related = ["customer", "plan"]
     inlines = [SubscriptionOptionInline, SubscriptionChangeInline]
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ["position", "kind", "description", "quantity", "unit_amount", "vat_amount", "amount"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "__str__",
+        "customer",
+        "period_start",
+        "issued_at",
+        "due_at",
+        "total",
+        "currency",
+        "status",
+    ]
+    list_filter = ["status", "currency", "issued_at"]
+    search_fields = ["number", "customer__name", "customer__email"]
+    date_hierarchy = "issued_at"
+    list_select_related = ["customer"]
+    inlines = [InvoiceLineInline]
+    actions = ["record_payment_of_amount_owed", "credit_in_full"]
+    readonly_fields = ["document_links", "owed"]
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/document/", wrap(views.invoice_document), name="billing_invoice_document"
+            ),
+            path("<int:pk>/pdf/", wrap(views.invoice_pdf), name="billing_invoice_pdf"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Document")
+    def document_links(self, invoice):
+        return format_html(
+            '<a href="{}">View invoice</a> · <a href="{}">PDF</a>',
+            reverse("admin:billing_invoice_document", args=[invoice.pk]),
+            reverse("admin:billing_invoice_pdf", args=[invoice.pk]),
+        )
+
+    @admin.display(description="Still owed")
+    def owed(self, invoice):
+        return invoice_owed(invoice) if invoice.is_finalised else "—"
+
+    @admin.action(description="Record a bank payment of what is still owed")
+    def record_payment_of_amount_owed(self, request, queryset):
+        at = timezone.now()
+        recorded = 0
+        for invoice in queryset.filter(status=Invoice.Status.FINALISED):
+            owed = invoice_owed(invoice)
+            if owed > 0:
+                record_payment(
+                    invoice.customer,
+                    amount=owed,
+                    currency=invoice.currency,
+                    reference=f"manual:{invoice.number}:{at:%Y%m%d%H%M%S}",
+                    at=at,
+                    note=f"Recorded from the back office for invoice {invoice.number}",
+                )
+                recorded += 1
+        self.message_user(request, f"{recorded} payment(s) recorded.", messages.SUCCESS)
+
+    @admin.action(description="Issue a credit note for the whole invoice")
+    def credit_in_full(self, request, queryset):
+        issued = 0
+        for invoice in queryset.filter(status=Invoice.Status.FINALISED):
+            try:
+                issue_credit_note(invoice, reason="Cancelled by billing staff", at=timezone.now())
+                issued += 1
+            except SelectionError as error:
+                self.message_user(request, f"{invoice}: {error}", messages.WARNING)
+        self.message_user(request, f"{issued} credit note(s) issued.", messages.SUCCESS)
+
+
+class CreditNoteLineInline(ReadOnlyInline):
+    model = CreditNoteLine
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    list_display = ["number", "invoice", "customer", "issued_at", "total", "currency"]
+    search_fields = ["number", "invoice__number", "customer__name"]
+    inlines = [CreditNoteLineInline]
+
+
+class PaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["customer", "amount", "currency", "reference", "received_at", "note"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Payments are entered (bank transfers, cash) but never edited or deleted."""
+
+    form = PaymentForm
+    list_display = ["received_at", "customer", "amount", "currency", "provider", "reference"]
+    list_filter = ["provider", "currency"]
+    search_fields = ["reference", "customer__name"]
+    raw_id_fields = ["customer"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        payment = record_payment(
+            obj.customer,
+            amount=obj.amount,
+            currency=obj.currency,
+            reference=obj.reference,
+            at=obj.received_at or timezone.now(),
+            note=obj.note,
+        )
+        obj.pk = payment.pk
+        obj._state.adding = False
+
+
+class EntryInline(ReadOnlyInline):
+    model = Entry
+    fields = ["account", "customer", "amount"]
+
+
+@admin.register(Posting)
+class PostingAdmin(ReadOnlyAdmin):
+    list_display = ["at", "kind", "description", "currency", "debits"]
+    list_filter = ["kind", "currency"]
+    date_hierarchy = "at"
+    inlines = [EntryInline]
+
+    @admin.display(description="Debits")
+    def debits(self, posting):
+        return posting.entries.filter(amount__gt=0).aggregate(total=Sum("amount"))[
+            "total"
+        ] or Decimal(0)
+
+
+@admin.register(NumberSeries)
+class NumberSeriesAdmin(ReadOnlyAdmin):
+    list_display = ["code", "prefix", "next_value"]
+
+
+@admin.register(BillingAccount)
+class BillingAccountAdmin(admin.ModelAdmin):
+    list_display = ["customer", "kind", "payment_terms_days"]
+    list_filter = ["kind"]
+    raw_id_fields = ["customer"]
+
+
+@admin.register(AccountCredit)
+class AccountCreditAdmin(admin.ModelAdmin):
+    list_display = ["customer", "description", "amount", "used", "currency", "granted_at"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["used"]

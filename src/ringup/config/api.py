@@ -3,6 +3,7 @@
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
+from ringup.billing.api import router as billing_router
 from ringup.catalog.api import router as catalog_router
 from ringup.engine.advisor import AdviceError
 from ringup.engine.pricing import SelectionError
@@ -14,6 +15,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("", catalog_router)
+api.add_router("", billing_router)
 
 
 def _unprocessable(request: HttpRequest, errors: dict[str, str]):

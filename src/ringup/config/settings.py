@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("RINGUP_DATA_DIR", Path.cwd() / "var")).resolve()
@@ -198,4 +199,43 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("RINGUP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Billing (docs/billing.md): VAT, payment terms, dunning, number series, and the operator's
+# legal and bank details printed on invoices. The defaults are placeholders to replace.
+BILLING = {
+    "VAT_RATE": os.environ.get("RINGUP_VAT_RATE", "20"),
+    # Russian B2C prices include VAT; set 0 to add VAT on top of catalog prices.
+    "VAT_INCLUDED": env_bool("RINGUP_VAT_INCLUDED", True),
+    "PAYMENT_TERMS_DAYS": int(os.environ.get("RINGUP_PAYMENT_TERMS_DAYS", "10")),
+    "DUNNING_PAST_DUE_DAYS": int(os.environ.get("RINGUP_DUNNING_PAST_DUE_DAYS", "3")),
+    "DUNNING_SUSPEND_DAYS": int(os.environ.get("RINGUP_DUNNING_SUSPEND_DAYS", "14")),
+    "INVOICE_PREFIX": os.environ.get("RINGUP_INVOICE_PREFIX", "INV-"),
+    "CREDIT_NOTE_PREFIX": os.environ.get("RINGUP_CREDIT_NOTE_PREFIX", "CN-"),
+    "SELLER": {
+        "legal_name": os.environ.get("RINGUP_SELLER_LEGAL_NAME", f"{OPERATOR_NAME} LLC"),
+        "address": os.environ.get(
+            "RINGUP_SELLER_ADDRESS", "1 Example Street, office 100, Moscow 101000, Russia"
+        ),
+        "tax_id": os.environ.get("RINGUP_SELLER_TAX_ID", "7700000000"),
+        "tax_reg_code": os.environ.get("RINGUP_SELLER_KPP", "770001001"),
+        "reg_number": os.environ.get("RINGUP_SELLER_OGRN", "1027700000000"),
+        "bank_name": os.environ.get("RINGUP_SELLER_BANK", "Example Bank JSC, Moscow"),
+        "bank_bic": os.environ.get("RINGUP_SELLER_BIC", "044500000"),
+        "bank_account": os.environ.get("RINGUP_SELLER_ACCOUNT", "40702810000000000000"),
+        "bank_corr_account": os.environ.get("RINGUP_SELLER_CORR_ACCOUNT", "30101810000000000000"),
+        "email": os.environ.get("RINGUP_SELLER_EMAIL", "billing@ringup.example"),
+        "phone": os.environ.get("RINGUP_SELLER_PHONE", SALES_PHONE),
+    },
+}
+
+# Periodic billing work, in the operator's time zone (ringup.billing.tasks).
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "bill-ended-periods": {"task": "ringup.billing.bill", "schedule": crontab(hour=0, minute=30)},
+    "advance-subscriptions": {
+        "task": "ringup.billing.advance_subscriptions",
+        "schedule": crontab(minute=5),
+    },
+    "dunning": {"task": "ringup.billing.dunning", "schedule": crontab(hour=6, minute=0)},
 }

@@ -381,6 +381,8 @@ def generate_history(
             "started_at": _instants(started, end),
             # A running trial's end is still ahead; every other time is in the past.
             "trial_ends_at": trial_end.astype("datetime64[s]"),
+            # Paid periods start at the first local midnight after the trial.
+            "billing_starts_on": _first_midnights(trial_end, months_before(until, months), tz),
             "ended_at": _instants(ended, end),
         },
         subscription_options=items,
@@ -412,6 +414,13 @@ def _pick(rng: np.random.Generator, odds: np.ndarray) -> np.ndarray:
     cumulative = np.cumsum(odds, axis=1)
     chosen = (rng.random(len(odds))[:, None] * cumulative[:, -1:] > cumulative).sum(axis=1)
     return np.minimum(chosen, odds.shape[1] - 1)
+
+
+def _first_midnights(seconds: np.ndarray, first: date, tz: tzinfo) -> np.ndarray:
+    """The local date of the first midnight at or after each instant (``first`` or later)."""
+    days = int((seconds.max() - _epoch(first, tz)) // DAY) + 2
+    midnights = np.array([_epoch(first + timedelta(d), tz) for d in range(days)])
+    return np.datetime64(first, "D") + np.searchsorted(midnights, seconds, side="left")
 
 
 def _signup_times(rng: np.random.Generator, n: int, first: date, until: date, tz: tzinfo):
@@ -643,7 +652,10 @@ def _insert(model, table: Table, batch_size: int) -> np.ndarray:
 
 
 def _python(column: np.ndarray) -> list:
-    """Database-ready values: aware datetimes, and None for NaT and negative integers."""
+    """Database-ready values: dates, aware datetimes, and None for NaT and negative
+    integers."""
+    if column.dtype == np.dtype("datetime64[D]"):
+        return column.astype(object).tolist()
     if column.dtype.kind == "M":
         return [
             None if value is None else value.replace(tzinfo=UTC)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from .money import quantize
@@ -133,3 +134,72 @@ def prorate(
     net = quantize((new_price - old_price) * remaining / total, currency)
     charge = quantize(new_price * remaining / total, currency)
     return Proration(remaining, total, credit=net - charge, charge=charge)
+
+
+def first_midnight_at_or_after(at: datetime, zone: ZoneInfo) -> date:
+    """The local date whose midnight is the first at or after instant ``at``.
+
+    Paid periods start at a local midnight: a trial ending at 14:20 is followed by a first
+    period starting the next midnight, so the customer never pays for trial hours.
+    """
+    day = at.astimezone(zone).date()
+    return day if local_midnight(day, zone) >= at else day + timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """A run of periods of one interval, the first starting at local midnight of ``first``.
+
+    A subscription's schedule is one cycle, or several when it switched between monthly and
+    annual: each later cycle starts on a boundary of the one before and replaces it there.
+    """
+
+    first: date
+    anchor_day: int
+    interval: Interval
+
+
+def _cycle_starts(cycles: tuple[Cycle, ...], zone: ZoneInfo) -> list[datetime]:
+    starts = [local_midnight(cycle.first, zone) for cycle in cycles]
+    if any(later <= earlier for earlier, later in pairwise(starts)):
+        raise ValueError("cycles must start in increasing order")
+    return starts
+
+
+def schedule_periods(
+    cycles: tuple[Cycle, ...], zone: ZoneInfo, *, after: datetime, until: datetime
+) -> list[BillingPeriod]:
+    """The periods of ``cycles`` that start at or after ``after`` and end by ``until``.
+
+    ``after`` is normally the end of the last period already billed (or the start of the
+    first cycle). A cycle ends where the next one starts, which must be one of its own
+    period boundaries, so the chain has no gap and no overlap either.
+    """
+    starts = _cycle_starts(cycles, zone)
+    found: list[BillingPeriod] = []
+    for number, cycle in enumerate(cycles):
+        stop = starts[number + 1] if number + 1 < len(cycles) else None
+        if (stop is not None and stop <= after) or starts[number] >= until:
+            continue
+        begin = max(after, starts[number])
+        period = period_at(cycle.first, cycle.anchor_day, cycle.interval, begin, zone)
+        if period.start < begin:  # ``after`` falls inside a period: it is not ours to bill
+            period = billing_period(
+                cycle.first, cycle.anchor_day, cycle.interval, period.index + 1, zone
+            )
+        while period.end <= until and (stop is None or period.start < stop):
+            if stop is not None and period.end > stop:
+                raise ValueError("a cycle must start on a boundary of the one before")
+            found.append(period)
+            period = billing_period(
+                cycle.first, cycle.anchor_day, cycle.interval, period.index + 1, zone
+            )
+    return found
+
+
+def schedule_period_at(cycles: tuple[Cycle, ...], zone: ZoneInfo, at: datetime) -> BillingPeriod:
+    """The period of ``cycles`` containing instant ``at`` (not before the first cycle)."""
+    starts = _cycle_starts(cycles, zone)
+    number = max(i for i, start in enumerate(starts) if start <= at) if at >= starts[0] else 0
+    cycle = cycles[number]
+    return period_at(cycle.first, cycle.anchor_day, cycle.interval, at, zone)

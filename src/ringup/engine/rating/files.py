@@ -253,7 +253,9 @@ class _Writer:
             pending.result()  # re-raises a write error here, in the caller's thread
 
 
-def _write(result: pl.DataFrame, rated: IO[bytes], unrated: IO[bytes], include_header: bool):
+def _write(
+    result: pl.DataFrame, rated: IO[bytes], unrated: IO[bytes], include_header: bool
+) -> None:
     is_rated = pl.col(REASON_COLUMN).is_null()
     result.filter(is_rated).drop(REASON_COLUMN).write_csv(rated, include_header=include_header)
     rating_columns = [c for c in (*RATED_COLUMNS, *CARRIER_COLUMNS) if c in result.columns]

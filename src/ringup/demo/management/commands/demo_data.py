@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ringup.customers.models import Customer
+from ringup.demo.billing import bill_history
 from ringup.demo.catalog import load_catalog
 from ringup.demo.history import generate_history, months_before, plan_specs, write_history
 
@@ -37,8 +38,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when customers already exist"
         )
+        parser.add_argument(
+            "--no-invoices",
+            dest="invoices",
+            action="store_false",
+            help="leave the history unbilled (no invoices, payments or dunning)",
+        )
 
-    def handle(self, *args, customers, months, seed, until, if_empty, **options):
+    def handle(self, *args, customers, months, seed, until, if_empty, invoices=True, **options):
         until = _until(until)
         if customers < 1:
             raise CommandError("--customers must be at least 1", returncode=2)
@@ -67,6 +74,14 @@ class Command(BaseCommand):
             f"{months_before(until, months)} to {until} (exclusive), seed {seed}, "
             f"in {time.perf_counter() - clock:.1f} s."
         )
+        if invoices:
+            clock = time.perf_counter()
+            billed = bill_history(until=until, seed=seed)
+            statuses = ", ".join(f"{count} {kind}" for kind, count in billed.statuses.items())
+            self.stdout.write(
+                f"Billed the history: {billed.invoices:,} invoices, {billed.payments:,} "
+                f"payments; dunning: {statuses}; in {time.perf_counter() - clock:.1f} s."
+            )
 
         users = get_user_model().objects
         if users.filter(username=ADMIN_USERNAME).exists():

@@ -1,0 +1,738 @@
+"""Invoices: the bill run, finalising a draft, and credit notes.
+
+A bill run invoices every period that ended by ``until`` (billing in arrears, see
+``docs/billing.md``). It works a chunk of subscriptions at a time: the invoices are first
+computed without writing anything (that is all ``dry_run`` does), then written in one
+transaction per chunk: the invoices, their lines, their ledger postings, the usage and
+credits they consume, and the numbers they take. A run killed half-way leaves whole
+chunks or nothing, and the next run carries on where it stopped.
+
+Idempotency is the database's: ``UNIQUE (subscription, period_start, reason)`` and an
+``INSERT … ON CONFLICT DO NOTHING``. The number series row is locked first, so concurrent
+runs take turns per chunk and numbers have no gaps.
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+
+from ringup.customers.models import Customer
+from ringup.engine import ledger
+from ringup.engine.invoicing import (
+    Config,
+    Credit,
+    Line,
+    LineKind,
+    Totals,
+    UsageGroup,
+    credit_lines,
+    period_lines,
+    recurring_charged_twice,
+    taxed,
+    totals,
+    usage_lines,
+)
+from ringup.engine.money import ZERO, quantize
+from ringup.engine.periods import (
+    BillingPeriod,
+    Interval,
+    schedule_period_at,
+    schedule_periods,
+)
+from ringup.engine.pricing import SelectionError
+
+from ..conf import BillingSettings, billing_settings
+from ..models import (
+    AccountCredit,
+    BillingAccount,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    NumberSeries,
+    Posting,
+    Subscription,
+    UsageCharge,
+)
+from ..selectors.invoices import invoiced_overlaps, last_billed_ends
+from ..selectors.pricing import CatalogPricer
+from ..selectors.subscriptions import BillingView, Schedule, billing_views, schedules
+from .ledger import NewPosting, post, post_many
+from .sql import insert_rows
+
+CHUNK = 2_000
+ATTEMPTS = 3
+
+INVOICE_COLUMNS = [
+    "customer_id",
+    "subscription_id",
+    "reason",
+    "period_start",
+    "period_end",
+    "status",
+    "number",
+    "currency",
+    "issued_at",
+    "due_at",
+    "net_amount",
+    "vat_amount",
+    "total",
+    "vat_rate",
+    "vat_included",
+    "included_minutes",
+    "buyer",
+    "created_at",
+]
+LINE_COLUMNS = [
+    "invoice_id",
+    "position",
+    "kind",
+    "code",
+    "description",
+    "quantity",
+    "unit_amount",
+    "amount",
+    "vat_amount",
+    "total",
+]
+
+
+@dataclass
+class Draft:
+    """An invoice computed but not yet written."""
+
+    subscription_id: int
+    customer_id: int
+    period: BillingPeriod
+    issued_at: datetime
+    due_at: datetime
+    currency: str
+    lines: list[Line]
+    totals: Totals
+    included_minutes: int
+    buyer: dict
+    usage_ids: list[int] = field(default_factory=list)
+    credits_used: dict[int, Decimal] = field(default_factory=dict)
+    number: str = ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    subscription_id: int
+    period_start: datetime
+    reason: str
+
+
+@dataclass
+class BillReport:
+    """What a run created (or, dry, would create); ``digest`` fingerprints every invoice
+    and line, so two reports with equal digests describe the same invoices."""
+
+    until: datetime
+    dry_run: bool
+    invoices_created: int = 0
+    lines_created: int = 0
+    entries_posted: int = 0
+    totals: dict[str, list[Decimal]] = field(default_factory=dict)
+    first_number: str | None = None
+    last_number: str | None = None
+    refused: list[Refusal] = field(default_factory=list)
+    _digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+
+    def add(self, drafts: Sequence[Draft]) -> None:
+        for draft in drafts:
+            self.invoices_created += 1
+            self.lines_created += len(draft.lines)
+            sums = self.totals.setdefault(draft.currency, [ZERO, ZERO, ZERO])
+            sums[0] += draft.totals.net
+            sums[1] += draft.totals.vat
+            sums[2] += draft.totals.total
+            self.first_number = self.first_number or draft.number
+            self.last_number = draft.number
+            self._digest.update(_fingerprint(draft).encode())
+
+    def as_dict(self) -> dict:
+        return {
+            "until": self.until.isoformat(),
+            "dry_run": self.dry_run,
+            "invoices_created": self.invoices_created,
+            "lines_created": self.lines_created,
+            "totals": {
+                currency: {"net": str(net), "vat": str(vat), "total": str(total)}
+                for currency, (net, vat, total) in sorted(self.totals.items())
+            },
+            "first_number": self.first_number,
+            "last_number": self.last_number,
+            "refused": [
+                {
+                    "subscription": r.subscription_id,
+                    "period_start": r.period_start.isoformat(),
+                    "reason": r.reason,
+                }
+                for r in self.refused
+            ],
+            "digest": self._digest.hexdigest(),
+        }
+
+
+def _fingerprint(draft: Draft) -> str:
+    """One invoice as text; decimals with two places, as the database gives them back."""
+    lines = ";".join(
+        f"{line.kind}|{line.code}|{line.description}|{line.quantity:.2f}|{line.amount:.2f}|"
+        f"{line.vat_amount:.2f}|{line.total:.2f}"
+        for line in draft.lines
+    )
+    return (
+        f"{draft.number}|{draft.subscription_id}|{draft.period.start.isoformat()}|"
+        f"{draft.period.end.isoformat()}|{draft.issued_at.isoformat()}|{draft.totals.total:.2f}|"
+        f"{lines}\n"
+    )
+
+
+class _Conflict(Exception):
+    """Another writer took what this chunk was about to take: compute it again."""
+
+
+def bill(
+    *,
+    until: datetime,
+    at: datetime,
+    dry_run: bool = False,
+    chunk: int = CHUNK,
+) -> BillReport:
+    """Invoice every period that ended by ``until`` and is not invoiced yet.
+
+    ``at`` is the time of the run (``created_at``). With ``dry_run`` nothing is written
+    and the report is the one a real run would give.
+    """
+    if until > at:
+        raise ValueError("until must not be in the future: periods not yet over are not billed")
+    settings = billing_settings()
+    context = _Context(settings=settings, pricer=CatalogPricer(), until=until, at=at)
+    report = BillReport(until=until, dry_run=dry_run)
+    # What the numbers would be; a real run takes them under the series lock instead.
+    series = NumberSeries.objects.filter(code=NumberSeries.Code.INVOICE).first() or NumberSeries(
+        code=NumberSeries.Code.INVOICE, prefix=settings.invoice_prefix
+    )
+    candidates = Subscription.objects.filter(
+        billing_starts_on__lte=until.astimezone(settings.zone).date()
+    )
+    ids = list(candidates.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        first, last = ids[start], ids[min(start + chunk, len(ids)) - 1]
+        for attempt in range(ATTEMPTS):
+            drafts, refused = _drafts(first, last, context)
+            if dry_run:
+                for offset, draft in enumerate(drafts):
+                    draft.number = series.format(series.next_value + offset)
+                    for key, amount in draft.credits_used.items():
+                        context.credits_used[key] = context.credits_used.get(key, ZERO) + amount
+                series.next_value += len(drafts)
+                break
+            try:
+                drafts, refused_now = _commit(drafts, context)
+            except _Conflict:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            refused += refused_now
+            break
+        report.add(drafts)
+        report.refused += refused
+    return report
+
+
+@dataclass
+class _Context:
+    settings: BillingSettings
+    pricer: CatalogPricer
+    until: datetime
+    at: datetime
+    # A dry run writes nothing, so credits its earlier chunks used are remembered here.
+    credits_used: dict[int, Decimal] = field(default_factory=dict)
+    # The taxed lines of a quiet period, per configuration (see _charges).
+    quiet: dict[tuple, tuple[list[Line], Totals]] = field(default_factory=dict)
+
+
+def _due_periods(schedule: Schedule, after: datetime, until: datetime) -> list[BillingPeriod]:
+    """The periods to invoice: those ended by ``until``, and the one a cancelled
+    subscription ended in once it has ended."""
+    zone, cycles, ended = schedule.zone, schedule.cycles, schedule.ended_at
+    if ended is not None and ended <= schedule.billing_start:
+        return []
+    periods = schedule_periods(cycles, zone, after=after, until=until)
+    if ended is None:
+        return periods
+    periods = [period for period in periods if period.start < ended]
+    if ended <= until and (not periods or periods[-1].end < ended):
+        last = schedule_period_at(cycles, zone, ended)
+        if after <= last.start < ended:
+            periods.append(last)
+    return periods
+
+
+def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], list[Refusal]]:
+    """Compute the invoices of the subscriptions with ids from ``first`` to ``final``
+    (no writes). Ranges of ids keep every query an index range scan; histories are read
+    only for the subscriptions with a period to invoice."""
+    zone = context.settings.zone
+    last = last_billed_ends(Q(subscription_id__gte=first, subscription_id__lte=final))
+    due = {}
+    for schedule in schedules(first, final, zone=zone):
+        after = last.get(schedule.id, schedule.billing_start)
+        periods = _due_periods(schedule, after, context.until)
+        if periods:
+            due[schedule.id] = periods
+    if not due:
+        return [], []
+    since = min(periods[0].start for periods in due.values())
+    views = billing_views(Q(pk__in=list(due)), since=since, zone=zone)
+    customers = {views[key].customer_id for key in due}
+    usage = _usage(due, context.until)
+    credits = _credits(customers, context.credits_used)
+    accounts = _accounts(customers)
+    buyers = _buyers(customers)
+    drafts, refused = [], []
+    for key, periods in due.items():
+        view = views[key]
+        pending_usage = usage.get(key, [])
+        for period in periods:
+            try:
+                draft = _draft(view, period, pending_usage, credits, accounts, buyers, context)
+            except SelectionError as error:
+                refused.append(Refusal(key, period.start, f"cannot be priced: {error}"))
+                break  # later periods would double-bill what this one leaves out
+            twice = recurring_charged_twice(draft.lines)
+            if twice:
+                refused.append(
+                    Refusal(key, period.start, f"recurring fee charged twice: {', '.join(twice)}")
+                )
+                break
+            drafts.append(draft)
+    drafts.sort(key=lambda d: (d.issued_at, d.subscription_id))
+    return drafts, refused
+
+
+def _draft(
+    view: BillingView,
+    period: BillingPeriod,
+    pending_usage: list[tuple],
+    credits: dict[int, list[list]],
+    accounts: dict[int, tuple[str, int | None]],
+    buyers: dict[int, dict],
+    context: _Context,
+) -> Draft:
+    settings, pricer = context.settings, context.pricer
+    interval = view.interval_at(period.start)
+    start_config = view.history.at(period.start)
+    assert start_config is not None  # _due_periods keeps periods started before the end
+    currency = pricer.quote(start_config, interval).currency
+    base, base_totals = _charges(view, period, interval, start_config, context)
+    lines = list(base)
+    ended = view.history.ended_at
+    issued_at = min(period.end, ended) if ended is not None else period.end
+
+    # Usage of the period, and any that arrived late for periods already invoiced.
+    taken = [row for row in pending_usage if row[1] < period.end and row[6] == currency]
+    taken_ids = {row[0] for row in taken}
+    pending_usage[:] = [row for row in pending_usage if row[0] not in taken_ids]
+    groups: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
+    for _, _, destination, calls, seconds, amount, _ in taken:
+        group = groups[destination]
+        group[0] += calls
+        group[1] += seconds
+        group[2] += amount
+    extra = usage_lines([UsageGroup(d, *g) for d, g in groups.items()], currency)
+
+    available = [
+        Credit(key, description, amount - used)
+        for key, description, amount, used, cur, granted in credits.get(view.customer_id, [])
+        if cur == currency and granted < issued_at and amount > used
+    ]
+    room = sum((line.amount for line in (*lines, *extra)), ZERO)
+    credited, used = credit_lines(available, room)
+    for entry in credits.get(view.customer_id, []):
+        entry[3] += used.get(entry[0], ZERO)
+    extra += credited
+    if extra:
+        lines += taxed(extra, settings.vat, currency)
+    kind, terms = accounts.get(view.customer_id, (BillingAccount.Kind.POSTPAID, None))
+    if kind == BillingAccount.Kind.PREPAID:
+        days = 0
+    else:
+        days = terms if terms is not None else settings.payment_terms_days
+    package = start_config.traffic_package
+    minutes = pricer.plan(start_config.plan)[1].traffic_packages[package].minutes if package else 0
+    return Draft(
+        subscription_id=view.id,
+        customer_id=view.customer_id,
+        period=period,
+        issued_at=issued_at,
+        due_at=issued_at + timedelta(days=days),
+        currency=currency,
+        lines=lines,
+        totals=totals(lines, currency) if extra else base_totals,
+        included_minutes=minutes * interval.months,
+        buyer=buyers[view.customer_id],
+        usage_ids=[row[0] for row in taken],
+        credits_used=used,
+    )
+
+
+def _charges(
+    view: BillingView,
+    period: BillingPeriod,
+    interval: Interval,
+    start_config: Config,
+    context: _Context,
+) -> tuple[list[Line], Totals]:
+    """The period's fees and prorations, taxed. A quiet period (nothing changed inside
+    it) costs the same for every subscription of one configuration, so a run computes it
+    once per configuration."""
+    settings = context.settings
+    first = period.start == view.billing_start
+    quiet = not view.history.steps(period.start, period.end)
+    key = (start_config, interval, first)
+    if quiet and key in context.quiet:
+        return context.quiet[key]
+    lines = period_lines(context.pricer, period, interval, view.history, settings.zone, first=first)
+    currency = context.pricer.quote(start_config, interval).currency
+    lines = taxed(lines, settings.vat, currency)
+    charges = (lines, totals(lines, currency))
+    if quiet:
+        context.quiet[key] = charges
+    return charges
+
+
+def _usage(due: dict[int, list[BillingPeriod]], until: datetime) -> dict[int, list[tuple]]:
+    rows: dict[int, list[tuple]] = defaultdict(list)
+    lo, hi = min(due), max(due)
+    for row in (
+        UsageCharge.objects.filter(
+            subscription_id__gte=lo, subscription_id__lte=hi, invoice__isnull=True, at__lt=until
+        )
+        .order_by("at", "pk")
+        .values_list(
+            "pk", "at", "destination", "calls", "seconds", "amount", "currency", "subscription_id"
+        )
+    ):
+        if row[7] in due:
+            rows[row[7]].append(row[:7])
+    return rows
+
+
+def _credits(customers: set[int], dry_used: dict[int, Decimal]) -> dict[int, list[list]]:
+    found: dict[int, list[list]] = defaultdict(list)
+    for key, customer, description, amount, used, currency, granted in (
+        AccountCredit.objects.filter(customer_id__in=customers, used__lt=F("amount"))
+        .order_by("granted_at", "pk")
+        .values_list("pk", "customer_id", "description", "amount", "used", "currency", "granted_at")
+    ):
+        used += dry_used.get(key, ZERO)
+        found[customer].append([key, description, amount, used, currency, granted])
+    return found
+
+
+def _accounts(customers: set[int]) -> dict[int, tuple[str, int | None]]:
+    return {
+        customer: (kind, terms)
+        for customer, kind, terms in BillingAccount.objects.filter(
+            customer_id__in=customers
+        ).values_list("customer_id", "kind", "payment_terms_days")
+    }
+
+
+def _buyers(customers: set[int]) -> dict[int, dict]:
+    return {
+        row["id"]: row
+        for row in Customer.objects.filter(pk__in=customers).values(
+            "id", "name", "email", "phone", "country", "is_company"
+        )
+    }
+
+
+def _series(code: str, settings: BillingSettings, *, lock: bool = False) -> NumberSeries:
+    prefix = (
+        settings.invoice_prefix
+        if code == NumberSeries.Code.INVOICE
+        else settings.credit_note_prefix
+    )
+    # Created on first use, race-free: a concurrent creator's row wins quietly.
+    NumberSeries.objects.bulk_create(
+        [NumberSeries(code=code, prefix=prefix)], ignore_conflicts=True
+    )
+    series = NumberSeries.objects.select_for_update() if lock else NumberSeries.objects
+    return series.get(code=code)
+
+
+def _take_numbers(code: str, count: int, settings: BillingSettings) -> list[str]:
+    """``count`` consecutive numbers; call inside the transaction that uses them."""
+    series = _series(code, settings, lock=True)
+    numbers = [series.format(series.next_value + offset) for offset in range(count)]
+    series.next_value += count
+    series.save(update_fields=["next_value"])
+    return numbers
+
+
+def _commit(drafts: list[Draft], context: _Context) -> tuple[list[Draft], list[Refusal]]:
+    """Write ``drafts`` in one transaction; returns those written and those refused."""
+    if not drafts:
+        return [], []
+    settings = context.settings
+    with transaction.atomic():
+        # The series lock comes first: concurrent runs queue here, and what they wrote is
+        # visible below.
+        series = _series(NumberSeries.Code.INVOICE, settings, lock=True)
+        keep, refused = _not_yet_billed(drafts)
+        if not keep:
+            return [], refused
+        for offset, draft in enumerate(keep):
+            draft.number = series.format(series.next_value + offset)
+        inserted = insert_rows(
+            Invoice,
+            INVOICE_COLUMNS,
+            [_invoice_row(draft, settings, context.at) for draft in keep],
+            ignore_conflicts=True,
+            returning=["number", "id"],
+        )
+        if len(inserted) != len(keep):
+            raise _Conflict  # written by a path that does not take the series lock
+        ids = dict(inserted)
+        insert_rows(
+            InvoiceLine,
+            LINE_COLUMNS,
+            [
+                (ids[draft.number], position, *_line_row(line))
+                for draft in keep
+                for position, line in enumerate(draft.lines, 1)
+            ],
+        )
+        _consume(keep, ids)
+        post_many(
+            [
+                NewPosting(
+                    kind=Posting.Kind.INVOICE,
+                    source_id=ids[draft.number],
+                    at=draft.issued_at,
+                    currency=draft.currency,
+                    description=f"Invoice {draft.number}",
+                    entries=ledger.invoice_entries(
+                        draft.customer_id, draft.totals.net, draft.totals.vat, draft.totals.total
+                    ),
+                )
+                for draft in keep
+            ]
+        )
+        series.next_value += len(keep)
+        series.save(update_fields=["next_value"])
+    return keep, refused
+
+
+def _not_yet_billed(drafts: list[Draft]) -> tuple[list[Draft], list[Refusal]]:
+    """Drop drafts another run has written meanwhile, and refuse any whose period overlaps
+    an invoiced one (its recurring fee would be charged twice)."""
+    overlaps = invoiced_overlaps(
+        [(draft.subscription_id, draft.period.start, draft.period.end) for draft in drafts]
+    )
+    keep, refused = [], []
+    for draft in drafts:
+        start, end = draft.period.start, draft.period.end
+        found = overlaps.get((draft.subscription_id, start, end))
+        if not found:
+            keep.append(draft)
+        elif found != [(start, end)]:
+            refused.append(
+                Refusal(draft.subscription_id, start, "overlaps a period already invoiced")
+            )
+    return keep, refused
+
+
+def _invoice_row(draft: Draft, settings: BillingSettings, at: datetime) -> tuple:
+    return (
+        draft.customer_id,
+        draft.subscription_id,
+        Invoice.Reason.PERIOD.value,
+        draft.period.start,
+        draft.period.end,
+        Invoice.Status.FINALISED.value,
+        draft.number,
+        draft.currency,
+        draft.issued_at,
+        draft.due_at,
+        draft.totals.net,
+        draft.totals.vat,
+        draft.totals.total,
+        settings.vat.rate,
+        settings.vat.included,
+        draft.included_minutes,
+        draft.buyer,
+        at,
+    )
+
+
+def _line_row(line: Line) -> tuple:
+    return (
+        line.kind.value,
+        line.code,
+        line.description[:300],
+        line.quantity,
+        line.unit_amount,
+        line.amount,
+        line.vat_amount,
+        line.total,
+    )
+
+
+def _consume(drafts: Iterable[Draft], ids: dict[str, int]) -> None:
+    """Mark the usage and credits the invoices took; refuse if another writer took any."""
+    for draft in drafts:
+        if draft.usage_ids:
+            marked = UsageCharge.objects.filter(
+                pk__in=draft.usage_ids, invoice__isnull=True
+            ).update(invoice_id=ids[draft.number])
+            if marked != len(draft.usage_ids):
+                raise _Conflict
+        for key, amount in draft.credits_used.items():
+            updated = AccountCredit.objects.filter(pk=key, used__lte=F("amount") - amount).update(
+                used=F("used") + amount
+            )
+            if updated != 1:
+                raise _Conflict
+
+
+# Finalising a draft ------------------------------------------------------------------
+
+
+class InvoiceRefused(ValueError):
+    """A draft that must not be finalised: ``str()`` says why."""
+
+
+def finalise_invoice(invoice: Invoice, *, at: datetime) -> Invoice:
+    """Check, number and post a draft invoice. Refuses one that charges a recurring fee
+    twice for a period, whether within itself or against another invoice."""
+    settings = billing_settings()
+    with transaction.atomic():
+        draft = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if draft.status != Invoice.Status.DRAFT:
+            raise InvoiceRefused(f"invoice {draft} is already finalised")
+        lines = list(draft.lines.all())
+        twice = recurring_charged_twice(
+            Line(LineKind(line.kind), line.code, "", line.quantity, None, line.amount)
+            for line in lines
+        )
+        if twice:
+            raise InvoiceRefused(f"recurring fee charged twice: {', '.join(twice)}")
+        if draft.subscription_id and _overlaps_finalised(draft):
+            raise InvoiceRefused("the period overlaps an invoice already finalised")
+        sums = {
+            key: value or ZERO
+            for key, value in draft.lines.aggregate(
+                vat=Sum("vat_amount"), total=Sum("total")
+            ).items()
+        }
+        (number,) = _take_numbers(NumberSeries.Code.INVOICE, 1, settings)
+        draft.vat_amount = quantize(sums["vat"], draft.currency)
+        draft.total = quantize(sums["total"], draft.currency)
+        draft.net_amount = draft.total - draft.vat_amount
+        draft.number = number
+        draft.status = Invoice.Status.FINALISED
+        draft.save()
+        post(
+            NewPosting(
+                kind=Posting.Kind.INVOICE,
+                source_id=draft.pk,
+                at=draft.issued_at,
+                currency=draft.currency,
+                description=f"Invoice {number}",
+                entries=ledger.invoice_entries(
+                    draft.customer_id, draft.net_amount, draft.vat_amount, draft.total
+                ),
+            )
+        )
+    invoice.refresh_from_db()
+    return invoice
+
+
+def _overlaps_finalised(draft: Invoice) -> bool:
+    recurring = InvoiceLine.objects.filter(invoice=draft, kind=InvoiceLine.Kind.RECURRING)
+    if not recurring.exists():
+        return False
+    return (
+        Invoice.objects.filter(
+            subscription_id=draft.subscription_id,
+            status=Invoice.Status.FINALISED,
+            period_start__lt=draft.period_end,
+            period_end__gt=draft.period_start,
+            lines__kind=InvoiceLine.Kind.RECURRING,
+        )
+        .exclude(pk=draft.pk)
+        .exists()
+    )
+
+
+# Credit notes --------------------------------------------------------------------------
+
+
+class CreditRefused(SelectionError):
+    """A credit note that cannot be issued; ``errors`` names the field."""
+
+
+def issue_credit_note(
+    invoice: Invoice, *, reason: str, at: datetime, amount: Decimal | None = None
+) -> CreditNote:
+    """Credit ``amount`` (VAT included; default: all not yet credited) of a finalised
+    invoice, with the invoice's VAT share, under the next credit-note number."""
+    settings = billing_settings()
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status != Invoice.Status.FINALISED:
+            raise CreditRefused({"invoice": "only a finalised invoice can be credited"})
+        credited = invoice.credit_notes.aggregate(total=Sum("total"))["total"] or ZERO
+        left = invoice.total - credited
+        amount = left if amount is None else quantize(amount, invoice.currency)
+        if amount <= 0 or amount > left:
+            raise CreditRefused({"amount": f"must be above 0 and at most {left}"})
+        if not reason.strip():
+            raise CreditRefused({"reason": "say why the invoice is credited"})
+        vat = (
+            quantize(amount * invoice.vat_amount / invoice.total, invoice.currency)
+            if invoice.total
+            else ZERO
+        )
+        (number,) = _take_numbers(NumberSeries.Code.CREDIT_NOTE, 1, settings)
+        note = CreditNote.objects.create(
+            invoice=invoice,
+            customer_id=invoice.customer_id,
+            number=number,
+            issued_at=at,
+            reason=reason.strip()[:300],
+            currency=invoice.currency,
+            net_amount=amount - vat,
+            vat_amount=vat,
+            total=amount,
+        )
+        CreditNoteLine.objects.create(
+            credit_note=note,
+            position=1,
+            description=f"Credit for invoice {invoice.number}: {reason.strip()}"[:300],
+            amount=amount,
+            vat_amount=vat,
+            total=amount,
+        )
+        post(
+            NewPosting(
+                kind=Posting.Kind.CREDIT_NOTE,
+                source_id=note.pk,
+                at=at,
+                currency=note.currency,
+                description=f"Credit note {number} for invoice {invoice.number}",
+                entries=ledger.credit_note_entries(invoice.customer_id, amount - vat, vat, amount),
+            )
+        )
+    return note

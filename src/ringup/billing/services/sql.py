@@ -1,0 +1,134 @@
+"""Set-based inserts for bill runs.
+
+A bill run writes hundreds of thousands of lines and ledger entries; building a model
+instance per row costs more than the database does, and so does the driver when it quotes
+every value into the SQL text (Django binds parameters on the client). So on PostgreSQL:
+
+* rows that need nothing back are streamed with ``COPY`` (one statement however many);
+* rows that need ``ON CONFLICT DO NOTHING`` or ``RETURNING`` go as one array per column,
+  ``INSERT … SELECT * FROM unnest(…)``, bound on the server in binary.
+
+SQLite gets multi-row ``VALUES``. Values are adapted the way the model's fields adapt them,
+so rows read back exactly as ORM-written ones. Everything runs on Django's connection,
+inside its transaction.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connection, models
+
+# Below SQLite's 32,766 bound parameters per statement.
+MAX_PARAMETERS = 30_000
+
+
+def _fields(model: type[models.Model], columns: Sequence[str]) -> list[models.Field]:
+    return [model._meta.get_field(column) for column in columns]
+
+
+def _adapted(fields: list[models.Field], rows: list[tuple]) -> list[tuple]:
+    """Rows as the database driver wants them. psycopg takes dates, times and decimals as
+    they are and only JSON needs wrapping; SQLite needs every field's own adaptation."""
+    if connection.vendor == "postgresql":
+        needs = [isinstance(field, models.JSONField) for field in fields]
+    else:
+        needs = [True] * len(fields)
+    if not any(needs):
+        return rows
+    return [
+        tuple(
+            field.get_db_prep_save(value, connection) if need else value
+            for value, field, need in zip(row, fields, needs, strict=True)
+        )
+        for row in rows
+    ]
+
+
+def _names(model, columns) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), ", ".join(map(quote, columns))
+
+
+def _postgresql_cursor():
+    import psycopg  # the PostgreSQL driver, absent from SQLite-only installs
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)  # binds on the server
+
+
+def _copy(model, columns, rows: list[tuple]) -> None:
+    table, names = _names(model, columns)
+    with _postgresql_cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert_arrays(model, columns, rows, *, ignore_conflicts, returning) -> list[tuple]:
+    table, names = _names(model, columns)
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in _fields(model, columns))
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+    sql += _tail(ignore_conflicts, returning)
+    with _postgresql_cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return cursor.fetchall() if returning else []
+
+
+def _insert_values(model, columns, rows, *, ignore_conflicts, returning) -> list[tuple]:
+    table, names = _names(model, columns)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(rows))}"
+    sql += _tail(ignore_conflicts, returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for values in rows for value in values])
+        return cursor.fetchall() if returning else []
+
+
+def _tail(ignore_conflicts: bool, returning: Sequence[str]) -> str:
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if returning:
+        tail += f" RETURNING {', '.join(map(connection.ops.quote_name, returning))}"
+    return tail
+
+
+def insert_groups(
+    model: type[models.Model],
+    columns: Sequence[str],
+    groups: Sequence[Sequence[tuple]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert rows given in groups; a group is never split between two statements (the
+    entries of one ledger posting must arrive together, see migration 0003). Returns the
+    ``returning`` columns of the rows actually inserted."""
+    rows = [row for group in groups for row in group]
+    if not rows:
+        return []
+    rows = _adapted(_fields(model, columns), rows)
+    if connection.vendor == "postgresql":
+        if not ignore_conflicts and not returning:
+            _copy(model, columns, rows)
+            return []
+        return _insert_arrays(
+            model, columns, rows, ignore_conflicts=ignore_conflicts, returning=returning
+        )
+    returned: list[tuple] = []
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    start = 0
+    batch: list[tuple] = []
+    for group in groups:  # statements are cut only between groups
+        if batch and len(batch) + len(group) > per_statement:
+            returned += _insert_values(
+                model, columns, batch, ignore_conflicts=ignore_conflicts, returning=returning
+            )
+            batch = []
+        batch.extend(rows[start : start + len(group)])
+        start += len(group)
+    returned += _insert_values(
+        model, columns, batch, ignore_conflicts=ignore_conflicts, returning=returning
+    )
+    return returned
+
+
+def insert_rows(model, columns, rows, **options) -> list[tuple]:
+    """:func:`insert_groups` for rows that may be split anywhere."""
+    return insert_groups(model, columns, [[row] for row in rows], **options)

@@ -1,0 +1,426 @@
+"""What a subscription owes for one billing period, as invoice lines.
+
+A subscription's *configuration* (plan, employees, numbers, options, traffic package,
+discount) changes at instants recorded in its history. For a period ``[start, end)`` the
+invoice holds (Ringup bills in arrears, see ``docs/billing.md``):
+
+* the recurring lines of the configuration in force at ``start``, for the whole period,
+  priced by :func:`ringup.engine.pricing.price_quote` (so a quote and an invoice agree);
+* for each instant inside the period where the configuration changed, a *credit* for the
+  unused part of the old period price and a *charge* for the rest of the period at the new
+  one (:func:`ringup.engine.periods.prorate`, by the second, rounded once), and the one-time
+  fees of what the change added; an ending subscription is a change to nothing;
+* the one-time fees of the starting configuration on the first period's invoice.
+
+Every line is rounded once, in the currency's minor unit; VAT is computed per line
+(:func:`taxed`) and an invoice's totals are exact sums of its lines (:func:`totals`).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from .money import ZERO, quantize
+from .periods import BillingPeriod, Interval, prorate
+from .pricing import LineKind as QuoteLineKind
+from .pricing import Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What a subscription has at an instant. ``options`` is sorted, so equal
+    configurations compare and hash equal."""
+
+    plan: str
+    employees: int
+    numbers: int = 1
+    options: tuple[str, ...] = ()
+    traffic_package: str | None = None
+    discount_percent: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    """A recorded change of plan or head-count: what it replaced (``None``: unchanged)."""
+
+    at: datetime
+    from_plan: str | None = None
+    from_employees: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpan:
+    """An add-on held during ``[added_at, removed_at)`` (``removed_at`` ``None``: still held)."""
+
+    code: str
+    added_at: datetime
+    removed_at: datetime | None = None
+
+
+def _at(change: PlanChange) -> datetime:
+    return change.at
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A subscription's configuration through time: ``current`` is its configuration now;
+    ``plan_changes`` say what plan and head-count were replaced when, and ``option_spans``
+    when each option was held."""
+
+    current: Config
+    plan_changes: tuple[PlanChange, ...] = ()
+    option_spans: tuple[OptionSpan, ...] = ()
+    ended_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # In time order, so that undoing walks back from the newest.
+        object.__setattr__(self, "plan_changes", tuple(sorted(self.plan_changes, key=_at)))
+
+    def at(self, instant: datetime) -> Config | None:
+        """The configuration in force at ``instant`` (changes made at ``instant`` included);
+        ``None`` once the subscription has ended."""
+        if self.ended_at is not None and instant >= self.ended_at:
+            return None
+        plan, employees = self.current.plan, self.current.employees
+        # Undo, newest first, every change made after the instant.
+        for change in reversed(self.plan_changes):
+            if change.at <= instant:
+                break
+            plan = change.from_plan or plan
+            employees = change.from_employees if change.from_employees is not None else employees
+        # Options without a span have no known history: held all along.
+        held = set(self.current.options) - {span.code for span in self.option_spans}
+        held.update(
+            span.code
+            for span in self.option_spans
+            if span.added_at <= instant and (span.removed_at is None or instant < span.removed_at)
+        )
+        current = self.current
+        return Config(
+            plan,
+            employees,
+            current.numbers,
+            tuple(sorted(held)),
+            current.traffic_package,
+            current.discount_percent,
+        )
+
+    def steps(self, start: datetime, end: datetime) -> list[tuple[datetime, Config | None]]:
+        """Each instant strictly inside ``(start, end)`` where the configuration changed,
+        with the configuration from then on."""
+        instants = {change.at for change in self.plan_changes}
+        for span in self.option_spans:
+            instants.add(span.added_at)
+            if span.removed_at is not None:
+                instants.add(span.removed_at)
+        if self.ended_at is not None:
+            instants.add(self.ended_at)
+        found, before = [], self.at(start)
+        for instant in sorted(i for i in instants if start < i < end):
+            config = self.at(instant)
+            if config != before:
+                found.append((instant, config))
+                before = config
+        return found
+
+
+class LineKind(StrEnum):
+    RECURRING = "recurring"
+    DISCOUNT = "discount"
+    PRORATION = "proration"
+    ONE_TIME = "one_time"
+    USAGE = "usage"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One invoice line. ``amount`` is as priced (VAT included or not, per the operator's
+    rule); :func:`taxed` fills ``vat_amount`` and ``total`` (what the customer pays)."""
+
+    kind: LineKind
+    code: str
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal | None
+    amount: Decimal
+    vat_amount: Decimal = ZERO
+    total: Decimal = ZERO
+
+
+class Pricer(Protocol):
+    """Prices configurations with the catalog in force (the billing app provides one)."""
+
+    def quote(self, config: Config, interval: Interval) -> Quote: ...
+
+    def plan_name(self, code: str) -> str: ...
+
+
+def period_price(pricer: Pricer, config: Config | None, interval: Interval) -> Decimal:
+    """The recurring price of ``config`` for a whole period of ``interval``."""
+    if config is None:
+        return ZERO
+    return pricer.quote(config, interval).monthly_total * interval.months
+
+
+def recurring_lines(quote: Quote, interval: Interval) -> list[Line]:
+    """The quote's recurring lines for a whole period: monthly amounts × months."""
+    months = interval.months
+    suffix = f" × {months} months" if months > 1 else ""
+    lines = []
+    for line in quote.lines:
+        if line.kind is not QuoteLineKind.RECURRING:
+            continue
+        lines.append(
+            Line(
+                kind=LineKind.DISCOUNT if line.amount < 0 else LineKind.RECURRING,
+                code=line.code,
+                description=line.description + suffix,
+                quantity=Decimal(line.quantity),
+                unit_amount=line.unit_amount * months,
+                amount=line.amount * months,
+            )
+        )
+    return lines
+
+
+def one_time_lines(quote: Quote, skip: Iterable[str] = ()) -> list[Line]:
+    """The quote's one-time lines (connection and setup fees) except codes in ``skip``."""
+    skipped = set(skip)
+    return [
+        Line(
+            kind=LineKind.ONE_TIME,
+            code=line.code,
+            description=line.description,
+            quantity=Decimal(line.quantity),
+            unit_amount=line.unit_amount,
+            amount=line.amount,
+        )
+        for line in quote.lines
+        if line.kind is QuoteLineKind.ONE_TIME and line.code not in skipped
+    ]
+
+
+def describe(pricer: Pricer, config: Config) -> str:
+    """A short name of a configuration for proration lines."""
+    people = "employee" if config.employees == 1 else "employees"
+    words = [pricer.plan_name(config.plan), f"{config.employees} {people}"]
+    if config.options:
+        count = len(config.options)
+        words.append(f"{count} option{'s' if count > 1 else ''}")
+    return ", ".join(words)
+
+
+def _local(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%d %b %Y %H:%M")
+
+
+def _last_day(period: BillingPeriod, zone: ZoneInfo) -> str:
+    return (period.end.astimezone(zone) - timedelta(days=1)).strftime("%d %b %Y")
+
+
+def change_lines(
+    pricer: Pricer,
+    period: BillingPeriod,
+    interval: Interval,
+    at: datetime,
+    old: Config | None,
+    new: Config | None,
+    zone: ZoneInfo,
+) -> list[Line]:
+    """The lines a change from ``old`` to ``new`` at ``at`` adds to ``period``'s invoice:
+    credit for the unused part of the old price, charge for the rest at the new price (both
+    omitted when the price does not change), and the one-time fees of what was added."""
+    lines: list[Line] = []
+    old_price = period_price(pricer, old, interval)
+    new_price = period_price(pricer, new, interval)
+    if old_price != new_price:
+        priced = old if old is not None else new
+        assert priced is not None  # the prices differ, so one side exists
+        currency = pricer.quote(priced, interval).currency
+        proration = prorate(period, at, old_price, new_price, currency)
+        span = f"{_local(at, zone)} – {_last_day(period, zone)}"
+        for config, amount, label, code in (
+            (old, proration.credit, "Unused time", "proration:credit"),
+            (new, proration.charge, "Remaining time", "proration:charge"),
+        ):
+            if config is not None and amount:
+                lines.append(
+                    Line(
+                        kind=LineKind.PRORATION,
+                        code=code,
+                        description=f"{label}: {describe(pricer, config)}, {span}",
+                        quantity=Decimal(1),
+                        unit_amount=amount,
+                        amount=amount,
+                    )
+                )
+    if new is not None:
+        before = (
+            {line.code for line in one_time_lines(pricer.quote(old, interval))} if old else set()
+        )
+        lines += one_time_lines(pricer.quote(new, interval), skip=before)
+    return lines
+
+
+def period_lines(
+    pricer: Pricer,
+    period: BillingPeriod,
+    interval: Interval,
+    history: History,
+    zone: ZoneInfo,
+    *,
+    first: bool,
+) -> list[Line]:
+    """Recurring, discount, proration and one-time lines of ``period`` (see the module
+    docstring); empty when the subscription had ended before the period began."""
+    start_config = history.at(period.start)
+    if start_config is None:
+        return []
+    quote = pricer.quote(start_config, interval)
+    lines = recurring_lines(quote, interval)
+    if first:
+        lines += one_time_lines(quote)
+    before: Config | None = start_config
+    for at, config in history.steps(period.start, period.end):
+        lines += change_lines(pricer, period, interval, at, before, config, zone)
+        before = config
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class UsageGroup:
+    """Rated usage of one destination (e.g. "Moscow mobile") within a period."""
+
+    destination: str
+    calls: int
+    seconds: int
+    amount: Decimal
+
+
+def usage_lines(groups: Sequence[UsageGroup], currency: str) -> list[Line]:
+    """One line per destination: the sum of its rated calls, rounded once."""
+    return [
+        Line(
+            kind=LineKind.USAGE,
+            code="usage",
+            description=f"Calls to {group.destination}: {group.calls} "
+            + ("call" if group.calls == 1 else "calls"),
+            quantity=(Decimal(group.seconds) / 60).quantize(Decimal("0.01")),
+            unit_amount=None,
+            amount=quantize(group.amount, currency),
+        )
+        for group in sorted(groups, key=lambda g: g.destination)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """A credit granted to the customer (referral reward, goodwill) not yet used up."""
+
+    key: int
+    description: str
+    amount: Decimal
+
+
+def credit_lines(credits: Sequence[Credit], room: Decimal) -> tuple[list[Line], dict[int, Decimal]]:
+    """Apply ``credits`` in order without taking the invoice below zero: ``room`` is the
+    invoice's amount before credits. Returns the lines and the amount used of each credit."""
+    lines, used = [], {}
+    for credit in credits:
+        if room <= 0:
+            break
+        amount = min(credit.amount, room)
+        room -= amount
+        used[credit.key] = amount
+        lines.append(
+            Line(
+                kind=LineKind.CREDIT,
+                code="credit",
+                description=credit.description,
+                quantity=Decimal(1),
+                unit_amount=-amount,
+                amount=-amount,
+            )
+        )
+    return lines, used
+
+
+@dataclass(frozen=True, slots=True)
+class VatRule:
+    """The operator's VAT: ``rate`` percent, ``included`` in prices (Russian B2C) or added."""
+
+    rate: Decimal
+    included: bool
+
+
+def taxed(lines: Iterable[Line], vat: VatRule, currency: str) -> list[Line]:
+    """``lines`` with VAT computed per line, rounded once, and each line's total."""
+    result = []
+    for line in lines:
+        if vat.included:
+            tax = quantize(line.amount * vat.rate / (100 + vat.rate), currency)
+            total = line.amount
+        else:
+            tax = quantize(line.amount * vat.rate / 100, currency)
+            total = line.amount + tax
+        result.append(replace(line, vat_amount=tax, total=total))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    net: Decimal
+    vat: Decimal
+    total: Decimal
+
+
+def totals(lines: Iterable[Line], currency: str) -> Totals:
+    """Exact sums of the lines: ``net + vat == total`` always."""
+    zero = quantize(ZERO, currency)
+    vat = sum((line.vat_amount for line in lines), zero)
+    total = sum((line.total for line in lines), zero)
+    return Totals(net=total - vat, vat=vat, total=total)
+
+
+def recurring_charged_twice(lines: Iterable[Line]) -> list[str]:
+    """Codes of recurring fees that appear more than once: an invoice showing one must not
+    be finalised (a period's fee is charged once; changes appear as prorations)."""
+    seen: set[str] = set()
+    twice = []
+    for line in lines:
+        if line.kind is LineKind.RECURRING:
+            if line.code in seen:
+                twice.append(line.code)
+            seen.add(line.code)
+    return twice
+
+
+__all__ = [
+    "Config",
+    "Credit",
+    "History",
+    "Line",
+    "LineKind",
+    "OptionSpan",
+    "PlanChange",
+    "Pricer",
+    "Totals",
+    "UsageGroup",
+    "VatRule",
+    "change_lines",
+    "credit_lines",
+    "describe",
+    "one_time_lines",
+    "period_lines",
+    "period_price",
+    "recurring_charged_twice",
+    "recurring_lines",
+    "taxed",
+    "totals",
+    "usage_lines",
+]
