@@ -180,17 +180,27 @@ if env_bool("RINGUP_HTTPS", False):
 _BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("RINGUP_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "in"),
         "data_folder_out": str(_BROKER_DIR / "in"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        # Broadcast (pidbox) exchanges; kombu's default is ./control in the working dir.
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("RINGUP_TASKS_EAGER", False)
+
+# Rate decks for the CDR import (ringup import-cdrs): CSV files, docs/cdr-formats.md.
+# The defaults are the demo operator's decks for Russian destinations.
+_DECKS = Path(__file__).resolve().parent.parent / "usage" / "decks"
+RINGUP_RETAIL_DECK = os.environ.get("RINGUP_RETAIL_DECK", str(_DECKS / "retail.csv"))
+RINGUP_CARRIER_DECK = os.environ.get("RINGUP_CARRIER_DECK", str(_DECKS / "carrier.csv"))
+# A claimed CDR file whose worker has not finished it after this long may be claimed again.
+RINGUP_CDR_CLAIM_TIMEOUT = int(os.environ.get("RINGUP_CDR_CLAIM_TIMEOUT", "3600"))
 
 LOGGING = {
     "version": 1,

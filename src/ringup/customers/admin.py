@@ -21,6 +21,6 @@ class CustomerAdmin(admin.ModelAdmin):
         "registered_at",
     ]
     list_filter = ["tier", "source", "country", "language"]
-    search_fields = ["name", "email", "phone"]
+    search_fields = ["name", "email", "phone", "account"]
     date_hierarchy = "registered_at"
     inlines = [ContactInline]

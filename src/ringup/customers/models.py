@@ -27,6 +27,15 @@ class Customer(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
     registered_at = models.DateTimeField(db_index=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The switch's account code (Asterisk/FreeSWITCH accountcode) that calls carry: the
+    # CDR import attaches calls to the customer by it.
+    account = models.CharField(
+        max_length=80,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Account code in the call records (accountcode) of this customer's calls.",
+    )
 
     class Meta:
         ordering = ["-registered_at"]

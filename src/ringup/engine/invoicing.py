@@ -302,6 +302,40 @@ class UsageGroup:
     amount: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class RatedUsage:
+    """One rated call as billing sees it; ``included`` says whether the traffic package's
+    minutes may cover it (domestic destinations)."""
+
+    destination: str
+    seconds: int
+    amount: Decimal
+    included: bool
+
+
+def usage_groups(calls: Sequence[RatedUsage], included_seconds: int) -> list[UsageGroup]:
+    """Group ``calls`` (in the order they started) by destination, the package's
+    ``included_seconds`` applied first to the earliest calls it covers.
+
+    A covered call is free; the call that uses up the allowance pays for its seconds beyond
+    it, in proportion (``amount × uncovered / seconds``); later calls pay in full. Amounts
+    stay exact: lines round once (:func:`usage_lines`).
+    """
+    groups: dict[str, UsageGroup] = {}
+    left = included_seconds
+    for call in calls:
+        amount = call.amount
+        if call.included and left > 0 and call.seconds > 0:
+            free = min(left, call.seconds)
+            left -= free
+            amount = call.amount * (call.seconds - free) / call.seconds
+        group = groups.get(call.destination) or UsageGroup(call.destination, 0, 0, ZERO)
+        groups[call.destination] = UsageGroup(
+            call.destination, group.calls + 1, group.seconds + call.seconds, group.amount + amount
+        )
+    return list(groups.values())
+
+
 def usage_lines(groups: Sequence[UsageGroup], currency: str) -> list[Line]:
     """One line per destination: the sum of its rated calls, rounded once."""
     return [

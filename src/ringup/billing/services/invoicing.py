@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Min, Q, Sum
 
 from ringup.customers.models import Customer
 from ringup.engine import ledger
@@ -29,6 +29,7 @@ from ringup.engine.invoicing import (
     Credit,
     Line,
     LineKind,
+    RatedUsage,
     Totals,
     UsageGroup,
     credit_lines,
@@ -36,6 +37,7 @@ from ringup.engine.invoicing import (
     recurring_charged_twice,
     taxed,
     totals,
+    usage_groups,
     usage_lines,
 )
 from ringup.engine.money import ZERO, quantize
@@ -46,6 +48,7 @@ from ringup.engine.periods import (
     schedule_periods,
 )
 from ringup.engine.pricing import SelectionError
+from ringup.usage.selectors import billable_calls
 
 from ..conf import BillingSettings, billing_settings
 from ..models import (
@@ -295,6 +298,7 @@ def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], lis
     views = billing_views(Q(pk__in=list(due)), since=since, zone=zone)
     customers = {views[key].customer_id for key in due}
     usage = _usage(due, context.until)
+    calls = _calls(due, views)
     credits = _credits(customers, context.credits_used)
     accounts = _accounts(customers)
     buyers = _buyers(customers)
@@ -304,7 +308,16 @@ def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], lis
         pending_usage = usage.get(key, [])
         for period in periods:
             try:
-                draft = _draft(view, period, pending_usage, credits, accounts, buyers, context)
+                draft = _draft(
+                    view,
+                    period,
+                    pending_usage,
+                    calls.get(key, []),
+                    credits,
+                    accounts,
+                    buyers,
+                    context,
+                )
             except SelectionError as error:
                 refused.append(Refusal(key, period.start, f"cannot be priced: {error}"))
                 break  # later periods would double-bill what this one leaves out
@@ -323,6 +336,7 @@ def _draft(
     view: BillingView,
     period: BillingPeriod,
     pending_usage: list[tuple],
+    calls: list[tuple],
     credits: dict[int, list[list]],
     accounts: dict[int, tuple[str, int | None]],
     buyers: dict[int, dict],
@@ -342,12 +356,25 @@ def _draft(
     taken = [row for row in pending_usage if row[1] < period.end and row[6] == currency]
     taken_ids = {row[0] for row in taken}
     pending_usage[:] = [row for row in pending_usage if row[0] not in taken_ids]
+    package = start_config.traffic_package
+    minutes = pricer.plan(start_config.plan)[1].traffic_packages[package].minutes if package else 0
     groups: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
-    for _, _, destination, calls, seconds, amount, _ in taken:
+    for _, _, destination, count, seconds, amount, _ in taken:
         group = groups[destination]
-        group[0] += calls
+        group[0] += count
         group[1] += seconds
         group[2] += amount
+    # Rated calls belong to the period their start falls in; included minutes go first.
+    rated = [
+        RatedUsage(description, seconds, cost, not international)
+        for start, description, seconds, cost, international in calls
+        if period.start <= start < period.end
+    ]
+    for group in usage_groups(rated, minutes * interval.months * 60):
+        sums = groups[group.destination]
+        sums[0] += group.calls
+        sums[1] += group.seconds
+        sums[2] += group.amount
     extra = usage_lines([UsageGroup(d, *g) for d, g in groups.items()], currency)
 
     available = [
@@ -367,8 +394,6 @@ def _draft(
         days = 0
     else:
         days = terms if terms is not None else settings.payment_terms_days
-    package = start_config.traffic_package
-    minutes = pricer.plan(start_config.plan)[1].traffic_packages[package].minutes if package else 0
     return Draft(
         subscription_id=view.id,
         customer_id=view.customer_id,
@@ -425,6 +450,28 @@ def _usage(due: dict[int, list[BillingPeriod]], until: datetime) -> dict[int, li
         if row[7] in due:
             rows[row[7]].append(row[:7])
     return rows
+
+
+def _calls(due: dict[int, list[BillingPeriod]], views: dict) -> dict[int, list[tuple]]:
+    """Rated calls of the due periods, per subscription. A customer's calls are billed by
+    their first subscription (lowest id) only, so a customer with two subscriptions is
+    never billed a call twice."""
+    customers = {views[key].customer_id for key in due}
+    first = dict(
+        Subscription.objects.filter(customer_id__in=customers)
+        .values("customer_id")
+        .annotate(first=Min("pk"))
+        .values_list("customer_id", "first")
+    )
+    billing = {
+        key: views[key].customer_id for key in due if first.get(views[key].customer_id) == key
+    }
+    if not billing:
+        return {}
+    since = min(due[key][0].start for key in billing)
+    until = max(due[key][-1].end for key in billing)
+    found = billable_calls(billing.values(), since, until)
+    return {key: found.get(customer, []) for key, customer in billing.items()}
 
 
 def _credits(customers: set[int], dry_used: dict[int, Decimal]) -> dict[int, list[list]]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ringup.customers.models import Customer
 from ringup.demo.billing import bill_history
+from ringup.demo.calls import import_demo_calls
 from ringup.demo.catalog import load_catalog
 from ringup.demo.history import generate_history, months_before, plan_specs, write_history
 
@@ -75,6 +76,14 @@ class Command(BaseCommand):
             f"in {time.perf_counter() - clock:.1f} s."
         )
         if invoices:
+            clock = time.perf_counter()
+            calls = import_demo_calls(until=until, seed=seed).result
+            self.stdout.write(
+                f"Imported the last month's calls: {calls.imported:,} calls, "
+                f"{sum(calls.unrated.values()):,} unrated, {calls.customers:,} customers, "
+                f"retail {calls.cost:.2f}, margin {calls.margin:.2f}; "
+                f"in {time.perf_counter() - clock:.1f} s."
+            )
             clock = time.perf_counter()
             billed = bill_history(until=until, seed=seed)
             statuses = ", ".join(f"{count} {kind}" for kind, count in billed.statuses.items())

@@ -1,0 +1,83 @@
+"""Imported call records: the CDR files claimed for import and the rated calls.
+
+A file is claimed once (``UNIQUE (source, sha256)``, insert-or-nothing) and its calls are
+written in the same transaction that marks it done, so a worker killed mid-file leaves the
+claim (re-claimable after ``RINGUP_CDR_CLAIM_TIMEOUT``) and no calls. A call is stored once
+per source (``UNIQUE (source, cdr_id)``): re-importing a file, or a file that overlaps an
+earlier one, adds nothing.
+"""
+
+from django.db import models
+
+from ringup.customers.models import Customer
+
+
+class CdrFile(models.Model):
+    """One CDR file's import: who claimed it, when, and what it gave."""
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=100, help_text="The switch the file comes from.")
+    path = models.CharField(max_length=1000)
+    sha256 = models.CharField(max_length=64, help_text="Of the file's content.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    calls = models.PositiveIntegerField(default=0, help_text="Rows read.")
+    imported = models.PositiveIntegerField(default=0, help_text="Calls stored (new).")
+    duplicates = models.PositiveIntegerField(
+        default=0, help_text="Calls already stored or repeated within the file."
+    )
+    unrated = models.PositiveIntegerField(default=0, help_text="New calls stored unrated.")
+    error = models.CharField(max_length=500, blank=True)
+    # Who holds the claim: a claim is won by the worker whose token the row carries.
+    token = models.CharField(max_length=32)
+    claimed_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "sha256"], name="usage_cdrfile_once")
+        ]
+
+    def __str__(self):
+        return f"{self.source}: {self.path} ({self.status})"
+
+
+class RatedCall(models.Model):
+    """One call of a CDR file, rated or with the reason it is not (never dropped).
+
+    Money has 6 decimals, as the rating engine computes it; invoices round per line.
+    """
+
+    source = models.CharField(max_length=100)
+    # Text: Asterisk ids derived from the whole record can be long (docs/cdr-formats.md).
+    cdr_id = models.TextField(help_text="The call's id in its source.")
+    cdr_file = models.ForeignKey(CdrFile, on_delete=models.PROTECT, related_name="rated_calls")
+    account = models.CharField(max_length=80, blank=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="rated_calls"
+    )
+    dst = models.CharField(max_length=40, blank=True, help_text="Dialled, as in the CDR.")
+    start = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True, help_text="Billable seconds.")
+    billed_seconds = models.PositiveIntegerField(null=True, blank=True)
+    prefix = models.CharField(max_length=16, blank=True)
+    description = models.CharField(max_length=100, blank=True)
+    cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    carrier_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    margin = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    reason = models.CharField(
+        max_length=20, blank=True, help_text="Why the call is unrated; empty when rated."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "cdr_id"], name="usage_ratedcall_once")
+        ]
+        # Invoices read a customer's rated calls of a period.
+        indexes = [models.Index(fields=["customer", "start"])]
+
+    def __str__(self):
+        return f"{self.source}/{self.cdr_id}"
