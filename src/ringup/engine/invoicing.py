@@ -18,7 +18,7 @@ Every line is rounded once, in the currency's minor unit; VAT is computed per li
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -353,6 +353,44 @@ def usage_lines(groups: Sequence[UsageGroup], currency: str) -> list[Line]:
 
 
 @dataclass(frozen=True, slots=True)
+class LateUsage:
+    """A rated call of a period already invoiced (imported after that invoice): billed on
+    a later invoice at its rated cost, never covered by that invoice's included minutes."""
+
+    day: date
+    destination: str
+    seconds: int
+    amount: Decimal
+
+
+def late_usage_lines(calls: Sequence[LateUsage], currency: str) -> list[Line]:
+    """One line per destination for calls of earlier periods, apart from the period's own
+    calls ("Calls from earlier periods: Russia mobile, 2025-03-15: 1 call"), with the
+    days they were made; the sum of their rated costs, rounded once."""
+    groups: dict[str, list[LateUsage]] = {}
+    for call in calls:
+        groups.setdefault(call.destination, []).append(call)
+    lines = []
+    for destination in sorted(groups):
+        group = groups[destination]
+        first, last = min(c.day for c in group), max(c.day for c in group)
+        days = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+        count = len(group)
+        lines.append(
+            Line(
+                kind=LineKind.USAGE,
+                code="usage",
+                description=f"Calls from earlier periods: {destination}, {days}: {count} "
+                + ("call" if count == 1 else "calls"),
+                quantity=(Decimal(sum(c.seconds for c in group)) / 60).quantize(Decimal("0.01")),
+                unit_amount=None,
+                amount=quantize(sum((c.amount for c in group), ZERO), currency),
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
 class Credit:
     """A credit granted to the customer (referral reward, goodwill) not yet used up."""
 
@@ -438,6 +476,7 @@ __all__ = [
     "Config",
     "Credit",
     "History",
+    "LateUsage",
     "Line",
     "LineKind",
     "OptionSpan",
@@ -449,6 +488,7 @@ __all__ = [
     "change_lines",
     "credit_lines",
     "describe",
+    "late_usage_lines",
     "one_time_lines",
     "period_lines",
     "period_price",

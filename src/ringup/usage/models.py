@@ -4,7 +4,9 @@ A file is claimed once (``UNIQUE (source, sha256)``, insert-or-nothing) and its 
 written in the same transaction that marks it done, so a worker killed mid-file leaves the
 claim (re-claimable after ``RINGUP_CDR_CLAIM_TIMEOUT``) and no calls. A call is stored once
 per source (``UNIQUE (source, cdr_id)``): re-importing a file, or a file that overlaps an
-earlier one, adds nothing.
+earlier one, adds nothing. A call records the invoice that billed it
+(``billed_invoice_id``), so a call imported after its period was invoiced is billed on the
+next invoice, and no call is billed twice.
 """
 
 from django.db import models
@@ -70,6 +72,11 @@ class RatedCall(models.Model):
     margin = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     reason = models.CharField(
         max_length=20, blank=True, help_text="Why the call is unrated; empty when rated."
+    )
+    # The invoice that billed the call (billing sits above usage, so no foreign key): set
+    # once, by ``services.mark_billed`` in the transaction that writes the invoice.
+    billed_invoice_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The invoice that billed the call."
     )
 
     class Meta:

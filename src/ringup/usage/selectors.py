@@ -14,9 +14,9 @@ INTERNATIONAL = "International"
 def billable_calls(
     customer_ids: Iterable[int], since: datetime, until: datetime
 ) -> dict[int, list[tuple]]:
-    """Per customer, their rated, answered calls that started in ``[since, until)``,
-    oldest first:
-    ``(start, description, billed_seconds, cost, international)``."""
+    """Per customer, their rated, answered calls not billed yet that started in
+    ``[since, until)``, oldest first:
+    ``(id, start, description, billed_seconds, cost, international)``."""
     calls: dict[int, list[tuple]] = defaultdict(list)
     rows = (
         RatedCall.objects.filter(
@@ -25,12 +25,13 @@ def billable_calls(
             start__gte=since,
             start__lt=until,
             billed_seconds__gt=0,  # unanswered calls cost nothing and make no line
+            billed_invoice_id__isnull=True,
         )
         .order_by("customer_id", "start", "pk")
-        .values_list("customer_id", "start", "description", "billed_seconds", "cost")
+        .values_list("customer_id", "pk", "start", "description", "billed_seconds", "cost")
     )
-    for customer, start, description, seconds, cost in rows:
+    for customer, pk, start, description, seconds, cost in rows:
         calls[customer].append(
-            (start, description, seconds, cost, description.startswith(INTERNATIONAL))
+            (pk, start, description, seconds, cost, description.startswith(INTERNATIONAL))
         )
     return calls

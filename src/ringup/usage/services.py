@@ -46,6 +46,7 @@ from .models import CdrFile, RatedCall
 UNKNOWN_ACCOUNT = "unknown_account"
 BAD_START = "bad_start"
 INSERT_BATCH = 5_000
+MARK_BATCH = 500
 _START_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _ZERO = Decimal("0.000000")
 
@@ -409,3 +410,17 @@ def files_summary(source: str, sha256s: list[str], since) -> dict | None:
             + [f"{r.path}: claimed by a worker that did not finish; import it again" for r in dead]
         ),
     }
+
+
+def mark_billed(call_ids: Iterable[int], invoice_id: int) -> int:
+    """Record that ``invoice_id`` billed the calls ``call_ids``; only calls not billed yet
+    are marked (``UPDATE … WHERE billed_invoice_id IS NULL``). Returns how many were marked:
+    the caller, inside the transaction that writes the invoice, rolls back when that is
+    fewer than it took (another invoice billed some meanwhile)."""
+    ids = list(call_ids)
+    marked = 0
+    for start in range(0, len(ids), MARK_BATCH):  # SQLite limits a statement's parameters
+        marked += RatedCall.objects.filter(
+            pk__in=ids[start : start + MARK_BATCH], billed_invoice_id__isnull=True
+        ).update(billed_invoice_id=invoice_id)
+    return marked

@@ -27,12 +27,14 @@ from ringup.engine import ledger
 from ringup.engine.invoicing import (
     Config,
     Credit,
+    LateUsage,
     Line,
     LineKind,
     RatedUsage,
     Totals,
     UsageGroup,
     credit_lines,
+    late_usage_lines,
     period_lines,
     recurring_charged_twice,
     taxed,
@@ -49,6 +51,7 @@ from ringup.engine.periods import (
 )
 from ringup.engine.pricing import SelectionError
 from ringup.usage.selectors import billable_calls
+from ringup.usage.services import mark_billed
 
 from ..conf import BillingSettings, billing_settings
 from ..models import (
@@ -121,6 +124,7 @@ class Draft:
     included_minutes: int
     buyer: dict
     usage_ids: list[int] = field(default_factory=list)
+    call_ids: list[int] = field(default_factory=list)
     credits_used: dict[int, Decimal] = field(default_factory=dict)
     number: str = ""
 
@@ -364,18 +368,30 @@ def _draft(
         group[0] += count
         group[1] += seconds
         group[2] += amount
-    # Rated calls belong to the period their start falls in; included minutes go first.
+    # Rated calls not billed yet that started before the period's end: the period's own,
+    # included minutes first, and those of earlier periods imported after their invoice,
+    # at their rated cost on lines of their own. Calls before the first paid period
+    # (trial) are never billed.
+    taken_calls = [row for row in calls if row[1] < period.end]
+    calls[:] = [row for row in calls if row[1] >= period.end]
     rated = [
         RatedUsage(description, seconds, cost, not international)
-        for start, description, seconds, cost, international in calls
-        if period.start <= start < period.end
+        for _, start, description, seconds, cost, international in taken_calls
+        if period.start <= start
     ]
+    late = [
+        LateUsage(start.astimezone(settings.zone).date(), description, seconds, cost)
+        for _, start, description, seconds, cost, _ in taken_calls
+        if view.billing_start <= start < period.start
+    ]
+    call_ids = [row[0] for row in taken_calls if row[1] >= view.billing_start]
     for group in usage_groups(rated, minutes * interval.months * 60):
         sums = groups[group.destination]
         sums[0] += group.calls
         sums[1] += group.seconds
         sums[2] += group.amount
     extra = usage_lines([UsageGroup(d, *g) for d, g in groups.items()], currency)
+    extra += late_usage_lines(late, currency)
 
     available = [
         Credit(key, description, amount - used)
@@ -406,6 +422,7 @@ def _draft(
         included_minutes=minutes * interval.months,
         buyer=buyers[view.customer_id],
         usage_ids=[row[0] for row in taken],
+        call_ids=call_ids,
         credits_used=used,
     )
 
@@ -453,7 +470,8 @@ def _usage(due: dict[int, list[BillingPeriod]], until: datetime) -> dict[int, li
 
 
 def _calls(due: dict[int, list[BillingPeriod]], views: dict) -> dict[int, list[tuple]]:
-    """Rated calls of the due periods, per subscription. A customer's calls are billed by
+    """Rated calls not billed yet that started from the first paid period to the end of
+    the last due one, per subscription, oldest first. A customer's calls are billed by
     their first subscription (lowest id) only, so a customer with two subscriptions is
     never billed a call twice."""
     customers = {views[key].customer_id for key in due}
@@ -468,7 +486,7 @@ def _calls(due: dict[int, list[BillingPeriod]], views: dict) -> dict[int, list[t
     }
     if not billing:
         return {}
-    since = min(due[key][0].start for key in billing)
+    since = min(views[key].billing_start for key in billing)
     until = max(due[key][-1].end for key in billing)
     found = billable_calls(billing.values(), since, until)
     return {key: found.get(customer, []) for key, customer in billing.items()}
@@ -645,6 +663,8 @@ def _consume(drafts: Iterable[Draft], ids: dict[str, int]) -> None:
             ).update(invoice_id=ids[draft.number])
             if marked != len(draft.usage_ids):
                 raise _Conflict
+        if mark_billed(draft.call_ids, ids[draft.number]) != len(draft.call_ids):
+            raise _Conflict  # another invoice billed some of these calls meanwhile
         for key, amount in draft.credits_used.items():
             updated = AccountCredit.objects.filter(pk=key, used__lte=F("amount") - amount).update(
                 used=F("used") + amount
