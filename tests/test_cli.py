@@ -83,3 +83,20 @@ def test_run_serves_the_web_app_and_runs_the_worker(fresh_env):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_run_reports_a_web_server_that_cannot_start(fresh_env):
+    """A port already taken makes gunicorn exit with an error; `ringup run` must pass
+    that failure on instead of exiting 0."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*RINGUP, "run", "--port", str(port), "--no-worker"],
+            env=fresh_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0

@@ -13,6 +13,7 @@ import sys
 
 
 def _run(argv: list[str]) -> int:
+    """Serve the web application and run the background worker in one process tree."""
     parser = argparse.ArgumentParser(prog="ringup run", description=_run.__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--host", default=os.environ.get("RINGUP_BIND_HOST", "127.0.0.1"))
@@ -56,9 +57,12 @@ def _run(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, stop)
     # The tree lives as long as every part of it: when the web server or the worker exits,
     # stop the other rather than serve half a product.
-    os.wait()
+    # os.wait() reaps the first child to exit, so its status is taken from here: Popen
+    # would see it as already reaped and report 0, hiding a crash.
+    pid, status = os.wait()
     stop()
-    codes = [child.wait() for child in children]
+    codes = [os.waitstatus_to_exitcode(status)]
+    codes += [child.wait() for child in children if child.pid != pid]
     return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
 
 

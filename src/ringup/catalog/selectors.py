@@ -3,7 +3,6 @@
 import copy
 import hashlib
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -196,7 +195,3 @@ def related_products(plan: Plan, at: datetime, limit: int = 3, seed: str = "") -
         return uniform ** (1 / max(item.weight, 1))
 
     return sorted(candidates, key=draw, reverse=True)[:limit]
-
-
-def plans_by_code(codes: Sequence[str]) -> dict[str, Plan]:
-    return {p.code: p for p in Plan.objects.filter(code__in=codes)}

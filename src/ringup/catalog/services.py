@@ -44,14 +44,20 @@ class QuoteRequest:
         )
 
 
+def price_list(code: str) -> tuple[Plan, pricing.PlanPrice]:
+    """The plan called ``code`` and its engine price list; an unknown plan is a
+    :class:`pricing.SelectionError` on "plan", as every caller reports it."""
+    found = selectors.priced_plan(code)
+    if found is None:
+        raise pricing.SelectionError({"plan": f"unknown plan {code!r}"})
+    return found
+
+
 def price(request: QuoteRequest) -> tuple[Plan, pricing.Quote]:
     """Price ``request``; raises :class:`pricing.SelectionError` for any bad field."""
-    found = selectors.priced_plan(request.plan)
-    if found is None:
-        raise pricing.SelectionError({"plan": f"unknown plan {request.plan!r}"})
+    plan, plan_price = price_list(request.plan)
     if request.period not in {p.value for p in pricing.Period}:
         raise pricing.SelectionError({"period": "must be monthly or annual"})
-    plan, plan_price = found
     return plan, pricing.price_quote(plan_price, request.as_selection())
 
 

@@ -1,6 +1,6 @@
 """Prices for billing, from the catalog's one pricing function."""
 
-from ringup.catalog import selectors as catalog
+from ringup.catalog import services as catalog_services
 from ringup.catalog.services import QuoteRequest
 from ringup.engine import pricing
 from ringup.engine.invoicing import Config
@@ -35,10 +35,7 @@ class CatalogPricer:
 
     def _plan(self, code: str):
         if code not in self._plans:
-            found = catalog.priced_plan(code)
-            if found is None:
-                raise pricing.SelectionError({"plan": f"unknown plan {code!r}"})
-            self._plans[code] = found
+            self._plans[code] = catalog_services.price_list(code)
         return self._plans[code]
 
     def quote(self, config: Config, interval: Interval) -> pricing.Quote:
