@@ -63,11 +63,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ringup.events",
+    "ringup.apikeys",
     "ringup.catalog",
     "ringup.customers",
     "ringup.billing",
     "ringup.usage",
+    "ringup.provisioning",
     "ringup.site",
+    "ringup.portal",
     "ringup.demo",
 ]
 

@@ -1,0 +1,1 @@
+"""The customer's self-service portal: services, add-ons, invoices, usage, profile."""
