@@ -1,5 +1,6 @@
 """CRM: customers (firms and people who buy) and their contacts."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,16 @@ class Customer(models.Model):
         blank=True,
         unique=True,
         help_text="Account code in the call records (accountcode) of this customer's calls.",
+    )
+    # The login of the customer's portal; customers entered by the sales team have none
+    # until they are invited.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer",
+        help_text="Portal login of this customer.",
     )
 
     class Meta:
