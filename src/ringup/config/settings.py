@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ringup.events",
     "ringup.apikeys",
+    "ringup.notifications",
     "ringup.catalog",
     "ringup.customers",
     "ringup.billing",

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "ringup.notifications"
+    verbose_name = "E-mail and SMS"
