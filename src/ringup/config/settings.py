@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from ringup.notifications.conf import email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("RINGUP_DATA_DIR", Path.cwd() / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -74,6 +76,9 @@ INSTALLED_APPS = [
     "ringup.site",
     "ringup.portal",
     "ringup.demo",
+    # After the project's apps, so the site's templates override allauth's.
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "ringup.site.middleware.ReferralMiddleware",
 ]
 
 ROOT_URLCONF = "ringup.config.urls"
@@ -147,6 +154,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 for new passwords; the others still check passwords stored before it.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
@@ -165,7 +183,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
@@ -225,6 +243,8 @@ BILLING = {
     "PAYMENT_TERMS_DAYS": int(os.environ.get("RINGUP_PAYMENT_TERMS_DAYS", "10")),
     "DUNNING_PAST_DUE_DAYS": int(os.environ.get("RINGUP_DUNNING_PAST_DUE_DAYS", "3")),
     "DUNNING_SUSPEND_DAYS": int(os.environ.get("RINGUP_DUNNING_SUSPEND_DAYS", "14")),
+    # Days a trial that ended without the customer's decision stays suspended before it ends.
+    "TRIAL_GRACE_DAYS": int(os.environ.get("RINGUP_TRIAL_GRACE_DAYS", "7")),
     "INVOICE_PREFIX": os.environ.get("RINGUP_INVOICE_PREFIX", "INV-"),
     "CREDIT_NOTE_PREFIX": os.environ.get("RINGUP_CREDIT_NOTE_PREFIX", "CN-"),
     "SELLER": {
@@ -254,3 +274,103 @@ CELERY_BEAT_SCHEDULE = {
     },
     "dunning": {"task": "ringup.billing.dunning", "schedule": crontab(hour=6, minute=0)},
 }
+
+# Events outbox (docs/events.md): a dispatch task follows every commit that emits; the
+# sweep catches what a lost message or a dead worker left behind.
+RINGUP_OUTBOX_SWEEP_SECONDS = float(os.environ.get("RINGUP_OUTBOX_SWEEP_SECONDS", "60"))
+RINGUP_EVENTS_MAX_ATTEMPTS = int(os.environ.get("RINGUP_EVENTS_MAX_ATTEMPTS", "10"))
+RINGUP_EVENTS_BACKOFF_SECONDS = float(os.environ.get("RINGUP_EVENTS_BACKOFF_SECONDS", "30"))
+RINGUP_EVENTS_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("RINGUP_EVENTS_BACKOFF_MAX_SECONDS", "21600")
+)
+CELERY_BEAT_SCHEDULE["dispatch-events"] = {
+    "task": "ringup.events.dispatch",
+    "schedule": RINGUP_OUTBOX_SWEEP_SECONDS,
+}
+
+# Provisioning (docs/provisioning.md): "demo" (a simulated PBX in the back office) or
+# "webhook:<url>", signed per Standard Webhooks with the whsec_… secret.
+RINGUP_PROVISIONING = os.environ.get("RINGUP_PROVISIONING", "demo")
+RINGUP_PROVISIONING_SECRET = os.environ.get("RINGUP_PROVISIONING_SECRET", "")
+RINGUP_PROVISIONING_TIMEOUT = min(float(os.environ.get("RINGUP_PROVISIONING_TIMEOUT", "30")), 30)
+# Seconds to wait after each failed attempt: immediately, then 5 s … 24 h (about 3 days).
+RINGUP_PROVISIONING_RETRY_SCHEDULE = env_list(
+    "RINGUP_PROVISIONING_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,50400,72000,86400"
+)
+# Staff alerted by e-mail (django mail_admins): a disabled endpoint, an operation given up.
+ADMINS = [("Ringup staff", address) for address in env_list("RINGUP_ADMINS", "")]
+EMAIL_SUBJECT_PREFIX = f"[{OPERATOR_NAME}] "
+CELERY_BEAT_SCHEDULE["deliver-provisioning"] = {
+    "task": "ringup.provisioning.deliver",
+    "schedule": RINGUP_OUTBOX_SWEEP_SECONDS,
+}
+# Trial accounts (toll-fraud guard): a credit cap and domestic, non-premium destinations.
+# The longest matching prefix decides; the defaults are Russia (+7) without Kazakhstan
+# (+76, +77) and the premium-rate range +7 809.
+RINGUP_TRIAL_CREDIT_CAP = os.environ.get("RINGUP_TRIAL_CREDIT_CAP", "300.00")
+RINGUP_TRIAL_ALLOWED_PREFIXES = env_list("RINGUP_TRIAL_ALLOWED_PREFIXES", "7")
+RINGUP_TRIAL_BLOCKED_PREFIXES = env_list("RINGUP_TRIAL_BLOCKED_PREFIXES", "76,77,7809")
+
+# E-mail and SMS (docs/signup.md). RINGUP_EMAIL_URL picks SMTP; without it every message
+# is an .eml file in the mail folder, shown in the back office ("Mail folder").
+_EMAIL = email_settings(os.environ.get("RINGUP_EMAIL_URL", ""))
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "RINGUP_EMAIL_FROM", f"{OPERATOR_NAME} <noreply@ringup.example>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+RINGUP_MAIL_DIR = DATA_DIR / "mail"
+# The operator's brand in e-mails: the colour of the header and buttons.
+RINGUP_BRAND_COLOUR = os.environ.get("RINGUP_BRAND_COLOUR", "#4338ca")
+# A class with send(phone, text); the default writes each text into the mail folder.
+RINGUP_SMS_PROVIDER = os.environ.get(
+    "RINGUP_SMS_PROVIDER", "ringup.notifications.sms.MailFolderSMS"
+)
+
+# Accounts: sign-up, login by e-mail, mandatory e-mail verification, phone codes
+# (django-allauth; docs/signup.md).
+ACCOUNT_ADAPTER = "ringup.site.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "ringup.site.account_forms.TrialSignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "phone*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# One trial per address and number is the rule, and the API says so with a 422: hiding
+# which addresses exist would not hide it.
+ACCOUNT_PREVENT_ENUMERATION = False
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # mail scanners follow links; a button press confirms
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = int(os.environ.get("RINGUP_EMAIL_LINK_DAYS", "3"))
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False  # stored keys: a link works once
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{OPERATOR_NAME}: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("RINGUP_HTTPS", False) else "http"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_USER_DISPLAY = lambda user: user.email  # noqa: E731 (usernames are generated)
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
+# Six digits: what phones offer to autofill from an SMS and a numeric keypad types.
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_RATE_LIMITS = {
+    "login": os.environ.get("RINGUP_RATE_LOGIN", "30/m/ip"),
+    "login_failed": os.environ.get("RINGUP_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": os.environ.get("RINGUP_RATE_SIGNUP", "10/h/ip"),
+    # Key: the first 7 digits of the E.164 number (country and area or operator code).
+    "signup_phone_prefix": os.environ.get("RINGUP_RATE_SIGNUP_PREFIX", "10/h/key"),
+    "reset_password": os.environ.get("RINGUP_RATE_RESET", "20/m/ip,5/h/key"),
+    "reset_password_from_key": "20/m/ip",
+    "verify_phone": "1/30s/key,3/m/ip",
+}
+PASSWORD_RESET_TIMEOUT = 3 * 3600  # reset links expire after three hours
+LOGIN_REDIRECT_URL = "/portal/"
+# Phone numbers typed without a country code are read in this country.
+RINGUP_PHONE_REGION = os.environ.get("RINGUP_PHONE_REGION", "RU")
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"

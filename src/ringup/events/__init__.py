@@ -1,1 +1,2 @@
-"""Domain events and the transactional outbox: written with the change, delivered once per consumer."""
+"""Domain events and the transactional outbox: written with the change, delivered once
+per consumer."""

@@ -1,1 +1,2 @@
-"""Provisioning: accounts on the PBX platform (webhook, demo adapters) kept in step with subscription events."""
+"""Provisioning: accounts on the PBX platform (webhook, demo adapters) kept in step with
+subscription events."""

@@ -88,3 +88,33 @@ class RatedCall(models.Model):
 
     def __str__(self):
         return f"{self.source}/{self.cdr_id}"
+
+
+class CallRestriction(models.Model):
+    """A trial customer's calls (toll-fraud guard): only allowed destinations, up to a
+    credit cap. Kept by the events consumer in ``usage.consumers``: a trial start writes
+    it, the conversion or the end lifts it (``lifted_at``). Calls the import finds outside
+    it are stored unrated with reason ``trial_blocked``, never billed.
+
+    One row per subscription; a lift that arrives before its trial start still writes a
+    lifted row, so the late start restricts nothing.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="call_restrictions"
+    )
+    subscription_id = models.BigIntegerField(unique=True)
+    credit_cap = models.DecimalField(max_digits=12, decimal_places=2)
+    allowed_prefixes = models.JSONField(default=list)
+    blocked_prefixes = models.JSONField(
+        default=list, help_text="Within allowed ones; the longest matching prefix decides."
+    )
+    since = models.DateTimeField(help_text="Calls from this instant on are restricted.")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "lifted_at"])]
+
+    def __str__(self):
+        state = "lifted" if self.lifted_at else "active"
+        return f"{self.customer_id}: cap {self.credit_cap} ({state})"

@@ -11,7 +11,9 @@ database, not from the caller:
 * the calls are inserted (``ON CONFLICT DO NOTHING`` on ``(source, cdr_id)``) in the same
   transaction that marks the file done, so a worker killed mid-file leaves no calls;
 * every row is stored: unrated ones with the engine's reason, or ``unknown_account`` when
-  no customer has the call's account code, or ``bad_start`` when its start is unreadable.
+  no customer has the call's account code, or ``bad_start`` when its start is unreadable;
+* a trial customer's calls (``CallRestriction``) to destinations outside the trial's, or
+  beyond its credit cap, are stored unrated with reason ``trial_blocked``: never billed.
 """
 
 import hashlib
@@ -22,6 +24,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from django.conf import settings
 from django.db import transaction
@@ -37,14 +40,16 @@ from ringup.engine.rating import (
     UnratedReason,
     cdr_format,
     load_deck,
+    normalise,
     rate,
     read_cdrs,
 )
 
-from .models import CdrFile, RatedCall
+from .models import CallRestriction, CdrFile, RatedCall
 
 UNKNOWN_ACCOUNT = "unknown_account"
 BAD_START = "bad_start"
+TRIAL_BLOCKED = "trial_blocked"
 INSERT_BATCH = 5_000
 MARK_BATCH = 500
 _START_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
@@ -168,6 +173,7 @@ def import_cdr_file(
         return result
     try:
         calls = _rated_calls(path, fmt, numbering, decks or configured_decks(), sha256)
+        calls = restrict_trial_calls(calls, source, numbering or Numbering())
         with transaction.atomic():
             _store(row, source, calls, progress)
             _finish(row, result, len(calls))
@@ -241,6 +247,121 @@ def _rated_calls(
             "margin",
             "reason",
         )
+    )
+
+
+def restrict_trial_calls(calls: pl.DataFrame, source: str, numbering: Numbering) -> pl.DataFrame:
+    """``calls`` with the rated calls of customers under a live ``CallRestriction``,
+    started since it began, marked ``trial_blocked`` (money columns null) when their
+    destination is not allowed (the longest matching prefix of the E.164 number is a
+    blocked one, or none matches) or when the customer's rated spend since the trial
+    began, counting already stored calls of this source and this file's in start order,
+    would pass the credit cap. Columnar: one pass per distinct set of limits."""
+    # Live trials are few, files' customers many: read the former, match in memory.
+    ids = set(calls.filter(pl.col("reason") == "")["customer_id"].drop_nulls().unique())
+    restrictions = [
+        restriction
+        for restriction in CallRestriction.objects.filter(lifted_at=None)
+        if restriction.customer_id in ids
+    ]
+    if not restrictions:
+        return calls
+    calls = calls.with_row_index("_row")
+    blocked = pl.Series("_row", [], dtype=pl.UInt32)
+    for group in _by_limits(restrictions):
+        blocked = pl.concat([blocked, _blocked_rows(calls, source, numbering, group)])
+    money = ["cost", "carrier_cost", "margin"]
+    hit = pl.col("_row").is_in(blocked.implode())
+    return calls.with_columns(
+        pl.when(hit).then(pl.lit(TRIAL_BLOCKED)).otherwise(pl.col("reason")).alias("reason"),
+        *(pl.when(hit).then(None).otherwise(pl.col(c)).alias(c) for c in money),
+    ).drop("_row")
+
+
+def _by_limits(restrictions: list[CallRestriction]) -> list[list[CallRestriction]]:
+    groups: dict[tuple, list[CallRestriction]] = {}
+    for restriction in restrictions:
+        limits = (tuple(restriction.allowed_prefixes), tuple(restriction.blocked_prefixes))
+        groups.setdefault(limits, []).append(restriction)
+    return list(groups.values())
+
+
+def _blocked_rows(
+    calls: pl.DataFrame, source: str, numbering: Numbering, group: list[CallRestriction]
+) -> pl.Series:
+    """The ``_row`` of the calls this group of same-limit restrictions blocks."""
+    terms = pl.DataFrame(
+        {
+            "customer_id": [r.customer_id for r in group],
+            "_since": [r.since for r in group],
+            "_cap": [r.credit_cap for r in group],
+        },
+        schema_overrides={"customer_id": pl.Int64, "_since": pl.Datetime("us", "UTC")},
+    ).with_columns(pl.col("_cap").cast(calls["cost"].dtype))
+    mine = calls.join(terms, on="customer_id").filter(
+        (pl.col("reason") == "") & (pl.col("start") >= pl.col("_since"))
+    )
+    if mine.is_empty():
+        return pl.Series("_row", [], dtype=pl.UInt32)
+    e164 = normalise(mine["dst"], numbering).fill_null("")
+    allowed = _longest_match(e164, group[0].allowed_prefixes)
+    denied = _longest_match(e164, group[0].blocked_prefixes)
+    mine = mine.with_columns(pl.Series("_allowed", (allowed > 0) & (allowed > denied)))
+    spend = _stored_spend(source, group).with_columns(pl.lit(None, pl.UInt32).alias("_row"))
+    ledger = (
+        pl.concat(
+            [
+                spend,
+                mine.filter("_allowed")
+                .join(spend.select("cdr_id"), on="cdr_id", how="anti")  # stored already
+                .select("customer_id", "cdr_id", "start", "cost", "_row"),
+            ],
+            how="vertical_relaxed",
+        )
+        .sort("customer_id", "start", "cdr_id")
+        .with_columns(pl.col("cost").cum_sum().over("customer_id").alias("_spent"))
+        .join(terms.select("customer_id", "_cap"), on="customer_id")
+    )
+    over_cap = ledger.filter(pl.col("_row").is_not_null() & (pl.col("_spent") > pl.col("_cap")))
+    return pl.concat([mine.filter(~pl.col("_allowed"))["_row"], over_cap["_row"]])
+
+
+def _longest_match(numbers: pl.Series, prefixes: list[str]) -> pl.Series:
+    """Per number, the length of the longest of ``prefixes`` it starts with (0: none)."""
+    longest = pl.Series(np.zeros(len(numbers), dtype=np.int32))
+    for prefix in sorted(set(prefixes), key=len):
+        longest = pl.select(
+            pl.when(numbers.str.starts_with(prefix)).then(len(prefix)).otherwise(longest)
+        ).to_series()
+    return longest
+
+
+def _stored_spend(source: str, group: list[CallRestriction]) -> pl.DataFrame:
+    """The rated calls already stored for these customers since their trials began.
+
+    A trial's spend is capped, so these are few."""
+    since = {r.customer_id: r.since for r in group}
+    rows = [
+        row
+        for row in RatedCall.objects.filter(
+            customer_id__in=list(since), reason="", start__gte=min(since.values())
+        ).values_list("customer_id", "cdr_id", "start", "cost", "source")
+        if row[2] >= since[row[0]]
+    ]
+    return pl.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            # Another source's ids are not this file's: keep them apart from the anti-join.
+            "cdr_id": [r[1] if r[4] == source else f"{r[4]}\x00{r[1]}" for r in rows],
+            "start": [r[2] for r in rows],
+            "cost": [r[3] for r in rows],
+        },
+        schema={
+            "customer_id": pl.Int64,
+            "cdr_id": pl.String,
+            "start": pl.Datetime("us", "UTC"),
+            "cost": pl.Decimal(18, 6),
+        },
     )
 
 

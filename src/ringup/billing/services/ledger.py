@@ -8,7 +8,7 @@ from datetime import datetime
 from ringup.engine import ledger
 
 from ..models import Entry, Posting
-from .sql import insert_groups, insert_rows
+from ringup.sql import insert_groups, insert_rows
 
 SOURCES = {
     Posting.Kind.INVOICE: "invoice_id",

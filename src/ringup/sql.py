@@ -1,4 +1,4 @@
-"""Set-based inserts for bill runs.
+"""Set-based inserts for bulk writers (bill runs, the outbox).
 
 A bill run writes hundreds of thousands of lines and ledger entries; building a model
 instance per row costs more than the database does, and so does the driver when it quotes
