@@ -88,6 +88,12 @@ def test_a_period_switch_is_scheduled_for_the_end_of_the_period(staff_client, li
         ({"employees": 0}, "employees"),
         ({"employees": "12"}, "employees"),
         ({"period": "weekly"}, "period"),
+        ({"numbers": 1}, "numbers"),  # Office PBX includes 2
+        ({"numbers": 50_000}, "numbers"),
+        ({"numbers": "3"}, "numbers"),
+        ({"traffic_package": "min-300"}, "traffic_package"),  # not on Office PBX
+        ({"traffic_package": "no-such"}, "traffic_package"),
+        ({"traffic_package": None}, "change"),  # it has none to remove
         ({"colour": "red"}, "colour"),
         ({}, "change"),
     ],
@@ -96,6 +102,26 @@ def test_bad_input_is_a_422_naming_the_field(staff_client, live, body, field):
     response = post(staff_client, f"/api/v1/subscriptions/{live.pk}/preview-change", body)
     assert response.status_code == 422, response.content
     assert [error["loc"][-1] for error in response.json()["detail"]] == [field]
+
+
+def test_numbers_and_the_traffic_package_change_through_the_api(staff_client, live):
+    url = f"/api/v1/subscriptions/{live.pk}"
+    body = post(staff_client, f"{url}/change", {"traffic_package": "min-1000", "numbers": 3})
+    assert body.status_code == 200, body.content
+    body = body.json()
+    assert body["changes"] == ["numbers", "traffic_package"]
+    assert (body["proposed"]["numbers"], body["proposed"]["traffic_package"]) == (3, "min-1000")
+    assert body["proposed"]["monthly_total"] == "3030.00"  # 1,640 + 290 + 1,100
+    assert D(body["amount_due_now"]) > 0
+    # Left out, the package stays; null removes it.
+    kept = post(staff_client, f"{url}/preview-change", {"employees": 12}).json()
+    assert kept["proposed"]["traffic_package"] == "min-1000"
+    removed = post(staff_client, f"{url}/preview-change", {"traffic_package": None}).json()
+    assert removed["proposed"]["traffic_package"] is None
+    assert removed["changes"] == ["traffic_package"]
+    detail = staff_client.get(url).json()
+    assert (detail["numbers"], detail["traffic_package"]) == (3, "min-1000")
+    assert detail["trial_converts"] is True
 
 
 def test_unknown_ids_are_404(staff_client):

@@ -75,6 +75,10 @@ class SubscriptionChangeInline(ReadOnlyInline):
         "to_plan",
         "from_employees",
         "to_employees",
+        "from_numbers",
+        "to_numbers",
+        "from_package",
+        "to_package",
         "option",
         "from_period",
         "to_period",
@@ -88,7 +92,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     ``…/cancel``), which record it."""
 
     list_display = ["customer", "plan", "status", "period", "employees", "started_at", "ended_at"]
-    list_filter = ["status", "plan", "period"]
+    list_filter = ["status", "plan", "period", "trial_converts"]
     search_fields = ["customer__name", "customer__email"]
     list_select_related = ["customer", "plan"]
     inlines = [SubscriptionOptionInline, SubscriptionChangeInline]
@@ -105,13 +109,14 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "__str__",
         "customer",
         "period_start",
+        "reason",
         "issued_at",
         "due_at",
         "total",
         "currency",
         "status",
     ]
-    list_filter = ["status", "currency", "issued_at"]
+    list_filter = ["status", "reason", "currency", "issued_at"]
     search_fields = ["number", "customer__name", "customer__email"]
     date_hierarchy = "issued_at"
     list_select_related = ["customer"]

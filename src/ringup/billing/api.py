@@ -1,8 +1,13 @@
 """Billing API for the operator's staff: subscriptions (change preview and apply, cancel),
 invoices, credit notes, payments and balances.
 
-Authentication: a Django session of a staff user (log in at /admin/). Writes also need
-the CSRF token (header ``X-CSRFToken``), as any session-authenticated POST does.
+Authentication, either of:
+- an API key, ``Authorization: Bearer rk_…`` (back office → API keys, or
+  ``ringup create-api-key``); the request acts as the key's staff owner and needs no
+  CSRF token. A missing, unknown, revoked or expired key is 401;
+- a Django session of a staff user (log in at /admin/). Writes also need the CSRF token
+  (header ``X-CSRFToken``), as any session-authenticated POST does.
+
 Invoices, credit notes and payments have no update or delete endpoints: they are
 immutable once issued.
 """
@@ -16,6 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuthIsStaff
 from pydantic import ConfigDict, StringConstraints
 
+from ringup.apikeys.auth import ApiKeyAuth
 from ringup.catalog.api import Message, Unprocessable
 from ringup.customers.models import Customer
 
@@ -25,7 +31,7 @@ from .selectors import invoices as invoice_selectors
 from .selectors import subscriptions as subscription_selectors
 from .services import invoicing, payments, subscriptions
 
-router = Router(tags=["billing"], auth=SessionAuthIsStaff())
+router = Router(tags=["billing"], auth=[ApiKeyAuth(), SessionAuthIsStaff()])
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 Amount = Annotated[str, Field(description='Decimal amount as a string, e.g. "1490.00"')]
@@ -54,20 +60,30 @@ class SubscriptionOut(Schema):
     traffic_package: str | None
     started_at: datetime
     trial_ends_at: datetime | None
+    trial_converts: bool = Field(
+        description="The trial turns paid by itself at its end; false: it waits for the "
+        "customer's decision"
+    )
     billing_starts_on: date
     ended_at: datetime | None
     current_period: BillingPeriodOut | None
 
 
 class ChangeIn(Schema):
-    """Any subset: the plan, the head-count, the full set of options wanted (omitted on a
-    plan change: those the new plan offers are kept), the billing period."""
+    """Any subset: the plan, the head-count, the phone numbers, the full set of options
+    wanted (omitted on a plan change: those the new plan offers are kept), the traffic
+    package (``null`` removes it; omitted on a plan change: kept if the new plan offers
+    it), the billing period."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
     plan: Code | None = None
     employees: int | None = Field(None, ge=1, le=100_000)
+    numbers: int | None = Field(
+        None, ge=0, le=1_000_000, description="Phone numbers: at least those the plan includes"
+    )
     options: list[Code] | None = Field(None, max_length=50)
+    traffic_package: Code | None = Field(None, description="A package code; null removes it")
     period: Literal["monthly", "annual"] | None = None
 
 
@@ -275,7 +291,14 @@ def _change_request(payload: ChangeIn) -> subscriptions.ChangeRequest:
     return subscriptions.ChangeRequest(
         plan=payload.plan,
         employees=payload.employees,
+        numbers=payload.numbers,
         options=tuple(payload.options) if payload.options is not None else None,
+        # Left out keeps the package; an explicit null removes it.
+        traffic_package=(
+            payload.traffic_package
+            if "traffic_package" in payload.model_fields_set
+            else subscriptions.KEEP
+        ),
         period=payload.period,
     )
 
@@ -303,6 +326,7 @@ def get_subscription(request, subscription_id: int):
         ),
         "started_at": subscription.started_at,
         "trial_ends_at": subscription.trial_ends_at,
+        "trial_converts": subscription.trial_converts,
         "billing_starts_on": subscription.billing_starts_on,
         "ended_at": subscription.ended_at,
         "current_period": _period(
@@ -337,7 +361,7 @@ def preview_change(request, subscription_id: int, payload: ChangeIn):
 @router.post(
     "/subscriptions/{subscription_id}/change",
     response={200: ChangeOut, **ERRORS},
-    summary="Change plan, employees, options or period now (prorated)",
+    summary="Change plan, employees, numbers, options, traffic package or period (prorated)",
 )
 def change(request, subscription_id: int, payload: ChangeIn):
     return _change(subscription_id, payload, apply=True)

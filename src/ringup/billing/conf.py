@@ -16,6 +16,7 @@ class BillingSettings:
     payment_terms_days: int
     past_due_days: int
     suspend_days: int
+    trial_grace_days: int
     invoice_prefix: str
     credit_note_prefix: str
     seller: dict
@@ -41,11 +42,14 @@ def billing_settings() -> BillingSettings:
             "RINGUP_DUNNING_PAST_DUE_DAYS must be positive and not above "
             "RINGUP_DUNNING_SUSPEND_DAYS"
         )
+    if int(raw.get("TRIAL_GRACE_DAYS", 7)) < 0:
+        raise ImproperlyConfigured("RINGUP_TRIAL_GRACE_DAYS must not be negative")
     return BillingSettings(
         vat=VatRule(rate=rate, included=bool(raw["VAT_INCLUDED"])),
         payment_terms_days=int(raw["PAYMENT_TERMS_DAYS"]),
         past_due_days=int(raw["DUNNING_PAST_DUE_DAYS"]),
         suspend_days=int(raw["DUNNING_SUSPEND_DAYS"]),
+        trial_grace_days=int(raw.get("TRIAL_GRACE_DAYS", 7)),
         invoice_prefix=raw["INVOICE_PREFIX"],
         credit_note_prefix=raw["CREDIT_NOTE_PREFIX"],
         seller={"name": settings.OPERATOR_NAME, **raw["SELLER"]},

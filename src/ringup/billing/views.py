@@ -47,6 +47,12 @@ def invoice_context(invoice: Invoice) -> dict:
         "period_last_day": (
             timezone.localtime(invoice.period_end, zone) - timedelta(days=1)
         ).date(),
+        "closing": invoice.reason == Invoice.Reason.CLOSING,
+        "ended_on": (
+            timezone.localtime(invoice.subscription.ended_at, zone).date()
+            if invoice.subscription and invoice.subscription.ended_at
+            else None
+        ),
         "owed": owed,
         "paid": invoice.total - owed,
         "credit_notes": list(invoice.credit_notes.all()),

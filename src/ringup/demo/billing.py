@@ -37,9 +37,10 @@ def bill_history(*, until: date, seed: int) -> Billed:
     end = local_midnight(until, zone)
     rng = np.random.default_rng(seed)
     _prepaid_accounts(rng)
-    report = bill(until=end, at=end)
+    # The history is the past: its invoices and payments tell nobody anything now.
+    report = bill(until=end, at=end, announce=False)
     payments = _payments(rng, end)
-    record_payments(payments, at=end)
+    record_payments(payments, at=end, announce=False)
     # Dunning as it stood when the history ends.
     statuses = run_dunning(at=end - timedelta(seconds=1))
     return Billed(report.invoices_created, len(payments), statuses)

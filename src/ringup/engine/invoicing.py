@@ -16,7 +16,7 @@ Every line is rounded once, in the currency's minor unit; VAT is computed per li
 (:func:`taxed`) and an invoice's totals are exact sums of its lines (:func:`totals`).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -45,11 +45,16 @@ class Config:
 
 @dataclass(frozen=True, slots=True)
 class PlanChange:
-    """A recorded change of plan or head-count: what it replaced (``None``: unchanged)."""
+    """A recorded change of plan, head-count, phone numbers or traffic package: what it
+    replaced (``None``: unchanged). A package change says so with ``package_changed``,
+    since ``from_package=None`` there means "there was no package"."""
 
     at: datetime
     from_plan: str | None = None
     from_employees: int | None = None
+    from_numbers: int | None = None
+    from_package: str | None = None
+    package_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +90,17 @@ class History:
         ``None`` once the subscription has ended."""
         if self.ended_at is not None and instant >= self.ended_at:
             return None
-        plan, employees = self.current.plan, self.current.employees
+        current = self.current
+        plan, employees = current.plan, current.employees
+        numbers, package = current.numbers, current.traffic_package
         # Undo, newest first, every change made after the instant.
         for change in reversed(self.plan_changes):
             if change.at <= instant:
                 break
             plan = change.from_plan or plan
             employees = change.from_employees if change.from_employees is not None else employees
+            numbers = change.from_numbers if change.from_numbers is not None else numbers
+            package = change.from_package if change.package_changed else package
         # Options without a span have no known history: held all along.
         held = set(self.current.options) - {span.code for span in self.option_spans}
         held.update(
@@ -99,14 +108,8 @@ class History:
             for span in self.option_spans
             if span.added_at <= instant and (span.removed_at is None or instant < span.removed_at)
         )
-        current = self.current
         return Config(
-            plan,
-            employees,
-            current.numbers,
-            tuple(sorted(held)),
-            current.traffic_package,
-            current.discount_percent,
+            plan, employees, numbers, tuple(sorted(held)), package, current.discount_percent
         )
 
     def steps(self, start: datetime, end: datetime) -> list[tuple[datetime, Config | None]]:
@@ -206,12 +209,18 @@ def one_time_lines(quote: Quote, skip: Iterable[str] = ()) -> list[Line]:
 
 
 def describe(pricer: Pricer, config: Config) -> str:
-    """A short name of a configuration for proration lines."""
+    """A short name of a configuration for proration lines: plan, employees, phone
+    numbers, options and the traffic package ("Office PBX, 10 employees, 2 numbers, 1
+    option, 1,000 minutes to Russian numbers")."""
     people = "employee" if config.employees == 1 else "employees"
     words = [pricer.plan_name(config.plan), f"{config.employees} {people}"]
+    words.append(f"{config.numbers} number{'s' if config.numbers != 1 else ''}")
     if config.options:
         count = len(config.options)
         words.append(f"{count} option{'s' if count > 1 else ''}")
+    if config.traffic_package:
+        quote = pricer.quote(config, Interval.MONTHLY)
+        words += [line.description for line in quote.lines if line.code == config.traffic_package]
     return ", ".join(words)
 
 
@@ -290,6 +299,29 @@ def period_lines(
         lines += change_lines(pricer, period, interval, at, before, config, zone)
         before = config
     return lines
+
+
+def included_minutes(
+    history: History,
+    period: BillingPeriod,
+    interval: Interval,
+    package_minutes: Callable[[Config], int],
+) -> int:
+    """The traffic package's minutes included in ``period``: each configuration's
+    ``package_minutes`` × months, weighted by the seconds of the period it was held,
+    summed and rounded down once to whole minutes. A period without changes includes the
+    whole package; after the subscription ends nothing is held.
+
+    1,000 minutes for 20 of March's 31 days, then 3,000 for the last 11:
+    (1,000 × 20 + 3,000 × 11) / 31 = 1,709.67… → 1,709.
+    """
+    held = [(period.start, history.at(period.start))]
+    held += history.steps(period.start, period.end)
+    weighted = 0
+    for (since, config), (until, _) in zip(held, [*held[1:], (period.end, None)], strict=True):
+        if config is not None and config.traffic_package:
+            weighted += package_minutes(config) * int((until - since).total_seconds())
+    return weighted * interval.months // period.seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +520,7 @@ __all__ = [
     "change_lines",
     "credit_lines",
     "describe",
+    "included_minutes",
     "late_usage_lines",
     "one_time_lines",
     "period_lines",

@@ -51,6 +51,9 @@ class Invoice(models.Model):
 
     class Reason(models.TextChoices):
         PERIOD = "period", _("Billing period")
+        # Calls of an ended subscription that arrived after its last period was invoiced;
+        # ``period_start`` is the run's last day, so each later run has a key of its own.
+        CLOSING = "closing", _("Closing usage")
 
     # Both foreign keys lead indexes below, so they need no index of their own.
     customer = models.ForeignKey(

@@ -16,7 +16,8 @@ class Subscription(models.Model):
     Paid periods start at local midnight of ``billing_starts_on`` (the first midnight after
     the trial) and recur on its day of the month; the history of interval switches lives
     in ``changes`` (kind ``period_changed``). ``ended_at`` may lie ahead: a cancellation at
-    the end of the period.
+    the end of the period. A self-service trial (``trial_converts`` unset) is never billed
+    until the customer converts it; one that ends without that is suspended, then ends.
     """
 
     class Status(models.TextChoices):
@@ -57,6 +58,11 @@ class Subscription(models.Model):
         help_text="Local date the first paid period starts; its day is the billing day."
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    trial_converts = models.BooleanField(
+        default=True,
+        help_text="The trial turns paid at its end by itself; unset, it waits for the "
+        "customer's decision (a plan picked, a payment) and is suspended without one.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "plan"])]
@@ -79,8 +85,8 @@ class SubscriptionOption(models.Model):
 
 
 class SubscriptionChange(models.Model):
-    """One change of plan, employees, options, period or status: the history analytics
-    reads and the invoices are computed from."""
+    """One change of plan, employees, phone numbers, options, traffic package, period or
+    status: the history analytics reads and the invoices are computed from."""
 
     class Kind(models.TextChoices):
         STARTED = "started", _("Started")
@@ -95,6 +101,9 @@ class SubscriptionChange(models.Model):
         PAST_DUE = "past_due", _("Past due")
         SUSPENDED = "suspended", _("Suspended")
         REACTIVATED = "reactivated", _("Reactivated")
+        NUMBERS = "numbers", _("Phone numbers changed")
+        TRAFFIC_PACKAGE = "traffic_package", _("Traffic package changed")
+        TRIAL_EXPIRED = "trial_expired", _("Trial expired without a decision")
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -107,6 +116,14 @@ class SubscriptionChange(models.Model):
     )
     from_employees = models.PositiveIntegerField(null=True, blank=True)
     to_employees = models.PositiveIntegerField(null=True, blank=True)
+    from_numbers = models.PositiveIntegerField(null=True, blank=True)
+    to_numbers = models.PositiveIntegerField(null=True, blank=True)
+    from_package = models.ForeignKey(
+        TrafficPackage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_package = models.ForeignKey(
+        TrafficPackage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     option = models.ForeignKey(
         Option, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -32,7 +32,8 @@ def last_billed_ends(scope: Q) -> dict[int, datetime]:
 
 def invoiced_overlaps(periods: Sequence[tuple[int, datetime, datetime]]) -> dict[tuple, list]:
     """For ``(subscription, start, end)`` periods, the invoiced periods ``(start, end)`` of
-    the same subscription that overlap each; periods without any are left out."""
+    the same subscription that overlap each; periods without any are left out. Closing
+    invoices charge no recurring fee, so they overlap nothing."""
     if not periods:
         return {}
     if connection.vendor == "postgresql":
@@ -41,7 +42,9 @@ def invoiced_overlaps(periods: Sequence[tuple[int, datetime, datetime]]) -> dict
         first = min(start for _, start, _ in periods)
         invoiced = defaultdict(list)
         for sub, start, end in Invoice.objects.filter(
-            subscription_id__in={sub for sub, _, _ in periods}, period_end__gt=first
+            subscription_id__in={sub for sub, _, _ in periods},
+            period_end__gt=first,
+            reason=Invoice.Reason.PERIOD,
         ).values_list("subscription_id", "period_start", "period_end"):
             invoiced[sub].append((start, end))
         rows = [
@@ -65,9 +68,9 @@ def _overlaps_joined(periods) -> list[tuple]:
         cursor.execute(
             "SELECT d.sub, d.start, d.stop, i.period_start, i.period_end FROM "
             "unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[]) AS d(sub, start, stop) "
-            "JOIN billing_invoice i ON i.subscription_id = d.sub "
+            "JOIN billing_invoice i ON i.subscription_id = d.sub AND i.reason = %b "
             "AND i.period_start < d.stop AND i.period_end > d.start",
-            [list(column) for column in zip(*periods, strict=True)],
+            [*(list(column) for column in zip(*periods, strict=True)), Invoice.Reason.PERIOD.value],
         )
         return cursor.fetchall()
 

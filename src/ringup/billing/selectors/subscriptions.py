@@ -115,11 +115,12 @@ def _switches(within: Q) -> dict[int, list[tuple]]:
 
 
 def schedules(first: int, final: int, *, zone: ZoneInfo) -> list[Schedule]:
-    """The billing schedules of the subscriptions with ids ``first`` to ``final``: two
-    queries, no history."""
+    """The billing schedules of the subscriptions with ids ``first`` to ``final``, except
+    trials still waiting for the customer's decision (never billed): two queries, no
+    history."""
     switches = _switches(Q(subscription_id__gte=first, subscription_id__lte=final))
     rows = (
-        Subscription.objects.filter(pk__gte=first, pk__lte=final)
+        Subscription.objects.filter(pk__gte=first, pk__lte=final, trial_converts=True)
         .order_by("pk")
         .values_list("pk", "billing_starts_on", "period", "ended_at")
     )
@@ -153,15 +154,32 @@ def billing_views(scope: Q, *, since: datetime, zone: ZoneInfo) -> dict[int, Bil
             spans[sub].append(OptionSpan(codes.options[option], added, removed))
 
     plan_changes: dict[int, list[PlanChange]] = defaultdict(list)
+    package_kind = SubscriptionChange.Kind.TRAFFIC_PACKAGE
     changes = SubscriptionChange.objects.filter(within, at__gt=since).filter(
-        Q(from_plan__isnull=False) | Q(from_employees__isnull=False)
+        Q(from_plan__isnull=False)
+        | Q(from_employees__isnull=False)
+        | Q(from_numbers__isnull=False)
+        | Q(kind=package_kind)
     )
-    for sub, at, from_plan, from_employees in changes.values_list(
-        "subscription_id", "at", "from_plan_id", "from_employees"
+    for sub, at, kind, from_plan, from_employees, from_numbers, from_package in changes.values_list(
+        "subscription_id",
+        "at",
+        "kind",
+        "from_plan_id",
+        "from_employees",
+        "from_numbers",
+        "from_package_id",
     ):
         if sub in wanted:
             plan_changes[sub].append(
-                PlanChange(at, codes.plans.get(from_plan) if from_plan else None, from_employees)
+                PlanChange(
+                    at,
+                    codes.plans.get(from_plan) if from_plan else None,
+                    from_employees,
+                    from_numbers,
+                    codes.packages.get(from_package) if from_package else None,
+                    package_changed=kind == package_kind,
+                )
             )
     switches = _switches(within)
 

@@ -4,8 +4,10 @@ paying brings them back.
 A customer is *overdue* by the days since the due date of their oldest invoice not yet
 paid (payments settle the oldest invoices first). From ``RINGUP_DUNNING_PAST_DUE_DAYS``
 (3) their active subscriptions turn past due, from ``RINGUP_DUNNING_SUSPEND_DAYS`` (14)
-suspended; once they are no longer overdue that long, they are active again. Trials and
-ended subscriptions are left alone. Each change is recorded as a ``SubscriptionChange``.
+suspended; once they are no longer overdue that long, they are active again. Trials,
+trials suspended waiting for the customer's decision and ended subscriptions are left
+alone. Each change is recorded as a ``SubscriptionChange``; a suspension emits
+``subscription.suspended`` and its end ``subscription.resumed``.
 """
 
 from collections.abc import Iterable
@@ -17,6 +19,7 @@ from django.db.models import Q
 from ..conf import billing_settings
 from ..models import Subscription, SubscriptionChange
 from ..selectors.invoices import open_invoices
+from .events import publish, subscription_events
 
 Status = Subscription.Status
 Kind = SubscriptionChange.Kind
@@ -36,7 +39,10 @@ def run_dunning(*, at: datetime, customers: Iterable[int] | None = None) -> dict
     to_suspend = {c for c, due in oldest_due.items() if due <= suspend_from}
     to_past_due = {c for c, due in oldest_due.items() if due <= past_due_from} - to_suspend
 
-    live = Subscription.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+    # Trials waiting for the customer's decision are never billed, so never dunned.
+    live = Subscription.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at), trial_converts=True
+    )
     if scope is not None:
         live = live.filter(customer_id__in=scope)
     moves = [
@@ -61,10 +67,17 @@ def run_dunning(*, at: datetime, customers: Iterable[int] | None = None) -> dict
     counts = {}
     with transaction.atomic():
         for subscriptions, status, kind in moves:
-            ids = list(subscriptions.select_for_update().values_list("pk", flat=True))
+            rows = list(subscriptions.select_for_update().values_list("pk", "status"))
+            ids = [pk for pk, _ in rows]
             Subscription.objects.filter(pk__in=ids).update(status=status)
             SubscriptionChange.objects.bulk_create(
                 SubscriptionChange(subscription_id=pk, kind=kind, at=at) for pk in ids
             )
             counts[str(kind)] = len(ids)
+            if status == Status.SUSPENDED:
+                suspended = [(pk, at, {"reason": "unpaid"}) for pk in ids]
+                publish(subscription_events("subscription.suspended", suspended))
+            elif kind == Kind.REACTIVATED:
+                resumed = [(pk, at, {}) for pk, was in rows if was == Status.SUSPENDED]
+                publish(subscription_events("subscription.resumed", resumed))
     return counts

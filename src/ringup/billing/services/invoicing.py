@@ -7,6 +7,11 @@ transaction per chunk: the invoices, their lines, their ledger postings, the usa
 credits they consume, and the numbers they take. A run killed half-way leaves whole
 chunks or nothing, and the next run carries on where it stopped.
 
+A subscription that has ended, whose last period is invoiced, and whose customer's calls
+(or usage rows) from before its end arrive later, gets a *closing* invoice of those: reason
+``closing``, its period the run's last day, so that each run has a key of its own and a
+run repeated for the same day finds the one it wrote.
+
 Idempotency is the database's: ``UNIQUE (subscription, period_start, reason)`` and an
 ``INSERT … ON CONFLICT DO NOTHING``. The number series row is locked first, so concurrent
 runs take turns per chunk and numbers have no gaps.
@@ -34,6 +39,7 @@ from ringup.engine.invoicing import (
     Totals,
     UsageGroup,
     credit_lines,
+    included_minutes,
     late_usage_lines,
     period_lines,
     recurring_charged_twice,
@@ -46,6 +52,7 @@ from ringup.engine.money import ZERO, quantize
 from ringup.engine.periods import (
     BillingPeriod,
     Interval,
+    local_midnight,
     schedule_period_at,
     schedule_periods,
 )
@@ -69,8 +76,9 @@ from ..models import (
 from ..selectors.invoices import invoiced_overlaps, last_billed_ends
 from ..selectors.pricing import CatalogPricer
 from ..selectors.subscriptions import BillingView, Schedule, billing_views, schedules
+from .events import invoice_events, publish, subscription_events
 from .ledger import NewPosting, post, post_many
-from .sql import insert_rows
+from ringup.sql import insert_rows
 
 CHUNK = 2_000
 ATTEMPTS = 3
@@ -127,6 +135,7 @@ class Draft:
     call_ids: list[int] = field(default_factory=list)
     credits_used: dict[int, Decimal] = field(default_factory=dict)
     number: str = ""
+    reason: str = Invoice.Reason.PERIOD.value
 
 
 @dataclass(frozen=True)
@@ -212,23 +221,28 @@ def bill(
     at: datetime,
     dry_run: bool = False,
     chunk: int = CHUNK,
+    announce: bool = True,
 ) -> BillReport:
     """Invoice every period that ended by ``until`` and is not invoiced yet.
 
     ``at`` is the time of the run (``created_at``). With ``dry_run`` nothing is written
-    and the report is the one a real run would give.
+    and the report is the one a real run would give. Each invoice written emits
+    ``invoice.issued``, unless ``announce`` is off (loading a history: nobody is to be told
+    about invoices of the past).
     """
     if until > at:
         raise ValueError("until must not be in the future: periods not yet over are not billed")
     settings = billing_settings()
-    context = _Context(settings=settings, pricer=CatalogPricer(), until=until, at=at)
+    context = _Context(
+        settings=settings, pricer=CatalogPricer(), until=until, at=at, announce=announce
+    )
     report = BillReport(until=until, dry_run=dry_run)
     # What the numbers would be; a real run takes them under the series lock instead.
     series = NumberSeries.objects.filter(code=NumberSeries.Code.INVOICE).first() or NumberSeries(
         code=NumberSeries.Code.INVOICE, prefix=settings.invoice_prefix
     )
     candidates = Subscription.objects.filter(
-        billing_starts_on__lte=until.astimezone(settings.zone).date()
+        billing_starts_on__lte=until.astimezone(settings.zone).date(), trial_converts=True
     )
     ids = list(candidates.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk):
@@ -261,10 +275,41 @@ class _Context:
     pricer: CatalogPricer
     until: datetime
     at: datetime
+    announce: bool = True
     # A dry run writes nothing, so credits its earlier chunks used are remembered here.
     credits_used: dict[int, Decimal] = field(default_factory=dict)
     # The taxed lines of a quiet period, per configuration (see _charges).
     quiet: dict[tuple, tuple[list[Line], Totals]] = field(default_factory=dict)
+
+    def package_minutes(self, config: Config) -> int:
+        """The monthly minutes of ``config``'s traffic package (0 without one)."""
+        package = config.traffic_package
+        if not package:
+            return 0
+        return self.pricer.plan(config.plan)[1].traffic_packages[package].minutes
+
+
+def upcoming_invoice(subscription: Subscription, *, at: datetime) -> Draft | None:
+    """The invoice ``ringup bill`` would write at the end of the period under way at
+    ``at`` if nothing changed before then: the same fees, prorations, calls so far,
+    credits and VAT, from the bill run's own draft step. Nothing is written.
+
+    ``None`` when no further invoice is due (the subscription has ended, or it is a trial
+    the customer has not decided to keep) or its configuration cannot be priced.
+    """
+    settings = billing_settings()
+    if subscription.ended_at is not None and subscription.ended_at <= at:
+        return None
+    if not subscription.trial_converts:
+        return None
+    schedule = schedules(subscription.pk, subscription.pk, zone=settings.zone)[0]
+    period = schedule_period_at(schedule.cycles, settings.zone, max(at, schedule.billing_start))
+    context = _Context(settings=settings, pricer=CatalogPricer(), until=period.end, at=at)
+    try:
+        drafts, _ = _drafts(subscription.pk, subscription.pk, context)
+    except SelectionError:
+        return None
+    return next((draft for draft in drafts if draft.period.start == period.start), None)
 
 
 def _due_periods(schedule: Schedule, after: datetime, until: datetime) -> list[BillingPeriod]:
@@ -284,29 +329,51 @@ def _due_periods(schedule: Schedule, after: datetime, until: datetime) -> list[B
     return periods
 
 
+def _ended_and_billed(schedule: Schedule, billed_until: datetime | None, until: datetime) -> bool:
+    """Whether ``schedule``'s subscription ended by ``until`` after its first paid period
+    began, and its last period is invoiced: only a closing invoice can follow."""
+    ended = schedule.ended_at
+    return (
+        ended is not None
+        and schedule.billing_start < ended <= until
+        and billed_until is not None
+        and billed_until >= ended
+    )
+
+
 def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], list[Refusal]]:
     """Compute the invoices of the subscriptions with ids from ``first`` to ``final``
     (no writes). Ranges of ids keep every query an index range scan; histories are read
-    only for the subscriptions with a period to invoice."""
+    only for the subscriptions with a period to invoice or late usage to close."""
     zone = context.settings.zone
     last = last_billed_ends(Q(subscription_id__gte=first, subscription_id__lte=final))
-    due = {}
+    due, ended = {}, {}
     for schedule in schedules(first, final, zone=zone):
         after = last.get(schedule.id, schedule.billing_start)
         periods = _due_periods(schedule, after, context.until)
         if periods:
             due[schedule.id] = periods
-    if not due:
+        elif _ended_and_billed(schedule, last.get(schedule.id), context.until):
+            # Usage that started before the end of the last period invoiced.
+            ended[schedule.id] = (schedule.billing_start, min(last[schedule.id], context.until))
+    closing = _late_after_end(ended)
+    if not due and not closing:
         return [], []
-    since = min(periods[0].start for periods in due.values())
-    views = billing_views(Q(pk__in=list(due)), since=since, zone=zone)
-    customers = {views[key].customer_id for key in due}
-    usage = _usage(due, context.until)
-    calls = _calls(due, views)
+    starts = [periods[0].start for periods in due.values()] or [context.until]
+    views = billing_views(Q(pk__in=[*due, *closing]), since=min(starts), zone=zone)
+    customers = {view.customer_id for view in views.values()}
+    usage = _usage(due, context.until) if due else {}
+    calls = _calls(due, views) if due else {}
     credits = _credits(customers, context.credits_used)
     accounts = _accounts(customers)
     buyers = _buyers(customers)
     drafts, refused = [], []
+    for key, (limit, late_calls, late_usage) in closing.items():
+        draft = _closing_draft(
+            views[key], limit, late_calls, late_usage, credits, accounts, buyers, context
+        )
+        if draft is not None:
+            drafts.append(draft)
     for key, periods in due.items():
         view = views[key]
         pending_usage = usage.get(key, [])
@@ -360,8 +427,7 @@ def _draft(
     taken = [row for row in pending_usage if row[1] < period.end and row[6] == currency]
     taken_ids = {row[0] for row in taken}
     pending_usage[:] = [row for row in pending_usage if row[0] not in taken_ids]
-    package = start_config.traffic_package
-    minutes = pricer.plan(start_config.plan)[1].traffic_packages[package].minutes if package else 0
+    minutes = included_minutes(view.history, period, interval, context.package_minutes)
     groups: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
     for _, _, destination, count, seconds, amount, _ in taken:
         group = groups[destination]
@@ -385,7 +451,7 @@ def _draft(
         if view.billing_start <= start < period.start
     ]
     call_ids = [row[0] for row in taken_calls if row[1] >= view.billing_start]
-    for group in usage_groups(rated, minutes * interval.months * 60):
+    for group in usage_groups(rated, minutes * 60):
         sums = groups[group.destination]
         sums[0] += group.calls
         sums[1] += group.seconds
@@ -393,37 +459,159 @@ def _draft(
     extra = usage_lines([UsageGroup(d, *g) for d, g in groups.items()], currency)
     extra += late_usage_lines(late, currency)
 
-    available = [
-        Credit(key, description, amount - used)
-        for key, description, amount, used, cur, granted in credits.get(view.customer_id, [])
-        if cur == currency and granted < issued_at and amount > used
-    ]
-    room = sum((line.amount for line in (*lines, *extra)), ZERO)
-    credited, used = credit_lines(available, room)
-    for entry in credits.get(view.customer_id, []):
-        entry[3] += used.get(entry[0], ZERO)
+    credited, used = _apply_credits(
+        credits.get(view.customer_id, []), (*lines, *extra), currency, issued_at
+    )
     extra += credited
     if extra:
         lines += taxed(extra, settings.vat, currency)
-    kind, terms = accounts.get(view.customer_id, (BillingAccount.Kind.POSTPAID, None))
-    if kind == BillingAccount.Kind.PREPAID:
-        days = 0
-    else:
-        days = terms if terms is not None else settings.payment_terms_days
     return Draft(
         subscription_id=view.id,
         customer_id=view.customer_id,
         period=period,
         issued_at=issued_at,
-        due_at=issued_at + timedelta(days=days),
+        due_at=_due_at(issued_at, view.customer_id, accounts, settings),
         currency=currency,
         lines=lines,
         totals=totals(lines, currency) if extra else base_totals,
-        included_minutes=minutes * interval.months,
+        included_minutes=minutes,
         buyer=buyers[view.customer_id],
         usage_ids=[row[0] for row in taken],
         call_ids=call_ids,
         credits_used=used,
+    )
+
+
+def _apply_credits(
+    credits: list[list], lines: Sequence[Line], currency: str, issued_at: datetime
+) -> tuple[list[Line], dict[int, Decimal]]:
+    """Credit lines for an invoice of ``lines`` from the customer's ``credits`` granted
+    before it, oldest first; the credits' used amounts are advanced in place."""
+    available = [
+        Credit(key, description, amount - used)
+        for key, description, amount, used, cur, granted in credits
+        if cur == currency and granted < issued_at and amount > used
+    ]
+    credited, used = credit_lines(available, sum((line.amount for line in lines), ZERO))
+    for entry in credits:
+        entry[3] += used.get(entry[0], ZERO)
+    return credited, used
+
+
+def _due_at(
+    issued_at: datetime,
+    customer_id: int,
+    accounts: dict[int, tuple[str, int | None]],
+    settings: BillingSettings,
+) -> datetime:
+    kind, terms = accounts.get(customer_id, (BillingAccount.Kind.POSTPAID, None))
+    if kind == BillingAccount.Kind.PREPAID:
+        days = 0
+    else:
+        days = terms if terms is not None else settings.payment_terms_days
+    return issued_at + timedelta(days=days)
+
+
+def _closing_period(until: datetime, zone) -> BillingPeriod:
+    """The period a closing invoice is filed under: the run's last day."""
+    day = (until - timedelta(microseconds=1)).astimezone(zone).date()
+    return BillingPeriod(-1, local_midnight(day, zone), until)
+
+
+def _late_after_end(
+    ended: dict[int, tuple[datetime, datetime]],
+) -> dict[int, tuple[datetime, list[tuple], list[tuple]]]:
+    """Of the ended subscriptions ``{id: (billing start, limit)}``, those with rated calls
+    (billed by a customer's first subscription only) or usage rows not billed yet that
+    started from the billing start to ``limit``: ``{id: (limit, calls, usage)}``."""
+    if not ended:
+        return {}
+    owners = dict(Subscription.objects.filter(pk__in=list(ended)).values_list("pk", "customer_id"))
+    first = _first_subscriptions(set(owners.values()))
+    billing = {key: owners[key] for key in ended if first.get(owners[key]) == key}
+    calls: dict[int, list[tuple]] = {}
+    if billing:
+        found = billable_calls(
+            billing.values(),
+            min(ended[key][0] for key in billing),
+            max(ended[key][1] for key in billing),
+        )
+        for key, customer in billing.items():
+            since, limit = ended[key]
+            mine = [row for row in found.get(customer, []) if since <= row[1] < limit]
+            if mine:
+                calls[key] = mine
+    usage: dict[int, list[tuple]] = defaultdict(list)
+    for row in (
+        UsageCharge.objects.filter(
+            subscription_id__in=list(ended),
+            invoice__isnull=True,
+            at__lt=max(limit for _, limit in ended.values()),
+        )
+        .order_by("at", "pk")
+        .values_list(
+            "pk", "at", "destination", "calls", "seconds", "amount", "currency", "subscription_id"
+        )
+    ):
+        if row[1] < ended[row[7]][1]:
+            usage[row[7]].append(row[:7])
+    return {
+        key: (ended[key][1], calls.get(key, []), usage.get(key, []))
+        for key in sorted(set(calls) | set(usage))
+    }
+
+
+def _closing_draft(
+    view: BillingView,
+    limit: datetime,
+    calls: list[tuple],
+    pending_usage: list[tuple],
+    credits: dict[int, list[list]],
+    accounts: dict[int, tuple[str, int | None]],
+    buyers: dict[int, dict],
+    context: _Context,
+) -> Draft | None:
+    """The closing invoice of an ended subscription: its calls and usage rows that arrived
+    after its last period was invoiced, at their rated cost (no included minutes: that
+    period is closed), less credits. ``None`` when nothing is in its currency."""
+    settings = context.settings
+    currency = context.pricer.plan(view.history.current.plan)[1].currency
+    taken = [row for row in pending_usage if row[6] == currency]
+    groups: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
+    for _, _, destination, count, seconds, amount, _ in taken:
+        group = groups[destination]
+        group[0] += count
+        group[1] += seconds
+        group[2] += amount
+    extra = usage_lines([UsageGroup(d, *g) for d, g in groups.items()], currency)
+    extra += late_usage_lines(
+        [
+            LateUsage(start.astimezone(settings.zone).date(), description, seconds, cost)
+            for _, start, description, seconds, cost, _ in calls
+        ],
+        currency,
+    )
+    if not extra:
+        return None
+    period = _closing_period(context.until, settings.zone)
+    issued_at = period.end
+    credited, used = _apply_credits(credits.get(view.customer_id, []), extra, currency, issued_at)
+    lines = taxed([*extra, *credited], settings.vat, currency)
+    return Draft(
+        subscription_id=view.id,
+        customer_id=view.customer_id,
+        period=period,
+        issued_at=issued_at,
+        due_at=_due_at(issued_at, view.customer_id, accounts, settings),
+        currency=currency,
+        lines=lines,
+        totals=totals(lines, currency),
+        included_minutes=0,
+        buyer=buyers[view.customer_id],
+        usage_ids=[row[0] for row in taken],
+        call_ids=[row[0] for row in calls],
+        credits_used=used,
+        reason=Invoice.Reason.CLOSING.value,
     )
 
 
@@ -469,18 +657,24 @@ def _usage(due: dict[int, list[BillingPeriod]], until: datetime) -> dict[int, li
     return rows
 
 
+def _first_subscriptions(customers: set[int]) -> dict[int, int]:
+    """Each customer's first subscription (lowest id), the one that bills their calls; a
+    trial left undecided is never billed, so it is not counted."""
+    return dict(
+        Subscription.objects.filter(customer_id__in=customers, trial_converts=True)
+        .values("customer_id")
+        .annotate(first=Min("pk"))
+        .values_list("customer_id", "first")
+    )
+
+
 def _calls(due: dict[int, list[BillingPeriod]], views: dict) -> dict[int, list[tuple]]:
     """Rated calls not billed yet that started from the first paid period to the end of
     the last due one, per subscription, oldest first. A customer's calls are billed by
     their first subscription (lowest id) only, so a customer with two subscriptions is
     never billed a call twice."""
     customers = {views[key].customer_id for key in due}
-    first = dict(
-        Subscription.objects.filter(customer_id__in=customers)
-        .values("customer_id")
-        .annotate(first=Min("pk"))
-        .values_list("customer_id", "first")
-    )
+    first = _first_subscriptions(customers)
     billing = {
         key: views[key].customer_id for key in due if first.get(views[key].customer_id) == key
     }
@@ -594,20 +788,71 @@ def _commit(drafts: list[Draft], context: _Context) -> tuple[list[Draft], list[R
                 for draft in keep
             ]
         )
+        if context.announce:
+            _announce(keep, ids)
         series.next_value += len(keep)
         series.save(update_fields=["next_value"])
     return keep, refused
 
 
+def _announce(drafts: list[Draft], ids: dict[str, int]) -> None:
+    """``invoice.issued`` for the invoices written, in their transaction."""
+    publish(
+        subscription_events(
+            "invoice.issued",
+            [
+                (draft.subscription_id, draft.issued_at, _invoice_event(draft, ids))
+                for draft in drafts
+            ],
+            subject="invoice",
+        )
+    )
+
+
+def _invoice_event(draft: Draft, ids: dict[str, int]) -> dict:
+    return {
+        "invoice": {
+            "id": ids[draft.number],
+            "number": draft.number,
+            "reason": draft.reason,
+            "period_start": draft.period.start,
+            "period_end": draft.period.end,
+            "issued_at": draft.issued_at,
+            "due_at": draft.due_at,
+            "currency": draft.currency,
+            "net_amount": draft.totals.net,
+            "vat_amount": draft.totals.vat,
+            "total": draft.totals.total,
+        }
+    }
+
+
 def _not_yet_billed(drafts: list[Draft]) -> tuple[list[Draft], list[Refusal]]:
     """Drop drafts another run has written meanwhile, and refuse any whose period overlaps
     an invoiced one (its recurring fee would be charged twice)."""
+    closing = [draft for draft in drafts if draft.reason == Invoice.Reason.CLOSING]
+    written = (
+        set(
+            Invoice.objects.filter(
+                reason=Invoice.Reason.CLOSING,
+                subscription_id__in=[draft.subscription_id for draft in closing],
+                period_start__in={draft.period.start for draft in closing},
+            ).values_list("subscription_id", "period_start")
+        )
+        if closing
+        else set()
+    )
+    periods = [draft for draft in drafts if draft.reason == Invoice.Reason.PERIOD]
     overlaps = invoiced_overlaps(
-        [(draft.subscription_id, draft.period.start, draft.period.end) for draft in drafts]
+        [(draft.subscription_id, draft.period.start, draft.period.end) for draft in periods]
     )
     keep, refused = [], []
     for draft in drafts:
         start, end = draft.period.start, draft.period.end
+        if draft.reason == Invoice.Reason.CLOSING:
+            if (draft.subscription_id, start) not in written:
+                keep.append(draft)
+            continue
         found = overlaps.get((draft.subscription_id, start, end))
         if not found:
             keep.append(draft)
@@ -622,7 +867,7 @@ def _invoice_row(draft: Draft, settings: BillingSettings, at: datetime) -> tuple
     return (
         draft.customer_id,
         draft.subscription_id,
-        Invoice.Reason.PERIOD.value,
+        draft.reason,
         draft.period.start,
         draft.period.end,
         Invoice.Status.FINALISED.value,
@@ -722,6 +967,7 @@ def finalise_invoice(invoice: Invoice, *, at: datetime) -> Invoice:
                 ),
             )
         )
+        publish(invoice_events("invoice.issued", [(draft, draft.issued_at)]))
     invoice.refresh_from_db()
     return invoice
 

@@ -12,16 +12,22 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from ringup.customers.models import Customer
 from ringup.engine import ledger
 from ringup.engine.money import MoneyError, quantize
 from ringup.engine.pricing import SelectionError
 
-from ..models import Payment, Posting
+from ..models import Invoice, Payment, Posting, Subscription
+from ..selectors.invoices import open_invoices
 from .dunning import run_dunning
+from .events import customer_events, invoice_events, publish
 from .ledger import NewPosting, post, post_many
-from .sql import insert_rows
+from ringup.sql import insert_rows
+from .subscriptions import convert_trial
+
+BATCH = 500
 
 
 class PaymentRefused(SelectionError):
@@ -71,7 +77,8 @@ def record_payment(
 ) -> Payment:
     """Record money received and post it: the customer's balance falls by ``amount`` (an
     overpayment becomes their credit). Reporting the same ``(provider, reference)`` again
-    returns the payment already recorded. Reactivates subscriptions suspended for debt."""
+    returns the payment already recorded. Reactivates subscriptions suspended for debt, and
+    converts the customer's trials waiting for their decision (paying is deciding)."""
     try:
         amount = quantize(amount, currency)
     except MoneyError as error:
@@ -86,6 +93,7 @@ def record_payment(
         return _same_payment(existing, customer, amount)
     try:
         with transaction.atomic():
+            owed_before = _open_invoice_ids([customer.pk])
             payment = Payment.objects.create(
                 customer=customer,
                 amount=amount,
@@ -106,11 +114,31 @@ def record_payment(
                     entries=ledger.payment_entries(customer.pk, amount),
                 )
             )
+            _emit_paid(owed_before, {customer.pk: at})
+            convert_paid_trials([customer.pk], at=at)
     except IntegrityError:  # reported concurrently: the other report won
         existing = Payment.objects.get(provider=provider, reference=reference)
         return _same_payment(existing, customer, amount)
     run_dunning(at=at, customers=[customer.pk])
     return payment
+
+
+def convert_paid_trials(customer_ids: Sequence[int], *, at: datetime) -> int:
+    """Convert the trials of ``customer_ids`` still waiting for the customer's decision:
+    they paid. Returns how many converted."""
+    payers = sorted(set(customer_ids))
+    converted = 0
+    for start in range(0, len(payers), BATCH):  # SQLite limits a statement's parameters
+        waiting = Subscription.objects.filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+            customer_id__in=payers[start : start + BATCH],
+            trial_converts=False,
+            status__in=[Subscription.Status.TRIALING, Subscription.Status.SUSPENDED],
+        ).order_by("pk")
+        for subscription in waiting:
+            convert_trial(subscription, at=at)
+            converted += 1
+    return converted
 
 
 def _same_payment(existing: Payment, customer: Customer, amount: Decimal) -> Payment:
@@ -133,6 +161,18 @@ def collect_payment(
         customer_id=customer.pk, amount=amount, currency=currency, reference=reference
     )
     if not collection.succeeded:
+        failed = {
+            "payment": {
+                "id": None,
+                "amount": amount,
+                "currency": currency,
+                "provider": provider.code,
+                "reference": collection.reference or reference,
+                "message": collection.message,
+            }
+        }
+        with transaction.atomic():
+            publish(customer_events("payment.failed", [(customer.pk, at, failed)]))
         raise PaymentRefused({"payment": collection.message or "declined by the provider"})
     return record_payment(
         customer,
@@ -155,16 +195,19 @@ class NewPayment:
     note: str = ""
 
 
-def record_payments(payments: Sequence[NewPayment], *, at: datetime) -> int:
+def record_payments(payments: Sequence[NewPayment], *, at: datetime, announce: bool = True) -> int:
     """Record many payments at once (a bank statement, the demo history): set-based, and
     like :func:`record_payment` a reference already recorded is skipped. Returns how many
-    were new. Run :func:`run_dunning` afterwards to reactivate who has paid."""
+    were new. Run :func:`run_dunning` afterwards to reactivate who has paid. The invoices
+    they settle emit ``invoice.paid``, unless ``announce`` is off (loading a history)."""
     if any(payment.amount <= 0 for payment in payments):
         raise PaymentRefused({"amount": "every payment must be above 0"})
     unique = {(p.provider, p.reference): p for p in payments}
     if len(unique) != len(payments):
         raise PaymentRefused({"reference": "the same reference appears twice"})
+    payers = sorted({p.customer_id for p in payments})
     with transaction.atomic():
+        owed_before = _open_invoice_ids(payers) if announce else set()
         inserted = insert_rows(
             Payment,
             [
@@ -208,4 +251,23 @@ def record_payments(payments: Sequence[NewPayment], *, at: datetime) -> int:
                 if (p.provider, p.reference) in ids
             ]
         )
+        new = [p for p in payments if (p.provider, p.reference) in ids]
+        latest: dict[int, datetime] = {}
+        for p in new:
+            latest[p.customer_id] = max(p.received_at, latest.get(p.customer_id, p.received_at))
+        if announce:
+            _emit_paid(owed_before, latest)
+        convert_paid_trials(sorted(latest), at=at)
     return len(ids)
+
+
+def _open_invoice_ids(customer_ids: Sequence[int]) -> set[int]:
+    return {item.id for item in open_invoices(customer_ids)}
+
+
+def _emit_paid(owed_before: set[int], paid_at: dict[int, datetime]) -> None:
+    """``invoice.paid`` for the invoices of ``paid_at``'s customers that were owed before
+    their payments and are settled now (oldest first, balance-forward)."""
+    settled = owed_before - _open_invoice_ids(sorted(paid_at))
+    invoices = Invoice.objects.filter(pk__in=sorted(settled)).order_by("pk")
+    publish(invoice_events("invoice.paid", [(inv, paid_at[inv.customer_id]) for inv in invoices]))
