@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .models import NumberOffer, Option, Plan, Quote, RelatedProduct, TrafficPackage
 
@@ -31,7 +31,7 @@ class PlanAdmin(admin.ModelAdmin):
     list_editable = ["is_public", "sort_order"]
     search_fields = ["name", "code"]
     inlines = [RelatedProductInline]
-    readonly_fields = ["embed_snippet"]
+    readonly_fields = ["embed_snippet", "buy_links"]
     fieldsets = [
         (None, {"fields": ["code", "name", "segment", "tagline", "description", "highlights"]}),
         (
@@ -53,7 +53,7 @@ class PlanAdmin(admin.ModelAdmin):
             },
         ),
         ("Advisor and display", {"fields": ["features", "is_public", "sort_order"]}),
-        ("Embed on your website", {"fields": ["embed_snippet"]}),
+        ("Embed on your website", {"fields": ["embed_snippet", "buy_links"]}),
     ]
 
     @admin.display(description="Calculator snippet")
@@ -70,6 +70,25 @@ class PlanAdmin(admin.ModelAdmin):
             "plan selected:</p><textarea readonly rows=3 cols=100 "
             'onclick="this.select()">{}</textarea>',
             snippet,
+        )
+
+    @admin.display(description="Direct buy links")
+    def buy_links(self, plan):
+        if not plan.pk:
+            return "Save the plan to get its links."
+        base = f"{settings.PUBLIC_URL}/buy/{plan.code}/"
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td><input readonly size=70 value="{}" '
+            'onclick="this.select()"></td></tr>',
+            (("Monthly", f"{base}?period=monthly"), ("Annual", f"{base}?period=annual")),
+        )
+        return format_html(
+            "<p>Each opens the purchase page of exactly this offer. Add "
+            "<code>&amp;options=code1,code2</code>, <code>&amp;employees=12</code> or "
+            "<code>&amp;promo=CODE</code> to sell a specific configuration.</p>"
+            "<table>{}</table>",
+            rows,
         )
 
 

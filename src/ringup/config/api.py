@@ -7,6 +7,7 @@ from ringup.billing.api import router as billing_router
 from ringup.catalog.api import router as catalog_router
 from ringup.engine.advisor import AdviceError
 from ringup.engine.pricing import SelectionError
+from ringup.site.api import router as signup_router
 
 api = NinjaAPI(
     title="Ringup API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
 )
 api.add_router("", catalog_router)
 api.add_router("", billing_router)
+api.add_router("", signup_router)
 
 
 def _unprocessable(request: HttpRequest, errors: dict[str, str]):

@@ -14,7 +14,7 @@ from ringup.catalog.models import NumberKind, Option, Plan, RelatedProduct, Segm
 from ringup.engine import pricing
 
 from .breakdown import Breakdown
-from .forms import CalculatorForm, CodeListField
+from .forms import CalculatorForm, CodeListField, selection_query
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,21 @@ class Calculator:
         if self.request is None:
             return None
         return pricing.annual_saving(self.price_list, self.request.as_selection())
+
+    @property
+    def link_query(self) -> str:
+        """The priced selection as a query string, for "Try free" and "Buy" (no plan:
+        buy links name it in the path)."""
+        if self.request is None:
+            return ""
+        data = self.form.cleaned_data
+        return selection_query(
+            employees=self.request.employees,
+            extra_numbers=data["extra_numbers"] or 0,
+            options=self.request.options,
+            traffic_package=self.request.traffic_package,
+            period=self.request.period,
+        )
 
     @property
     def shown_fields(self) -> list:

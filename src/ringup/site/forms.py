@@ -54,7 +54,9 @@ class CalculatorForm(forms.Form):
         required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
     #: The page that filled the calculator in, kept so the saved quote says where it began.
-    origin = forms.ChoiceField(required=False, choices=[("advisor", "advisor")])
+    origin = forms.ChoiceField(
+        required=False, choices=[("advisor", "advisor"), ("calculator", "calculator")]
+    )
 
     def clean_traffic_package(self) -> str:
         package = self.cleaned_data["traffic_package"]

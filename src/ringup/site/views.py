@@ -1,13 +1,16 @@
-"""Public pages: landing, tariff calculator, shared quotes, plan advisor and the
-placeholders for online sign-up and purchase. Views parse, call the catalog and render."""
+"""Public pages: landing, tariff calculator, shared quotes, plan advisor, direct buy links
+and the trial sign-up. Views parse, call the catalog or the sign-up service and render."""
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
+from allauth.account.views import SignupView
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +20,8 @@ from ringup.catalog.models import Plan, Quote
 from ringup.engine import advisor, pricing
 
 from . import calculator
+from . import offer as offers
+from .account_forms import default_plan_code
 from .breakdown import Breakdown
 from .forms import MISSED_CALL_COSTS, AdvisorForm, selection_query
 
@@ -161,7 +166,7 @@ def _quote_links(quote: Quote) -> dict:
     return {
         "calculator_url": f"{reverse('site:pricing')}?{selection_query(plan=plan, **params)}",
         "buy_url": f"{reverse('site:buy', args=[plan])}?{selection_query(**params)}",
-        "signup_url": f"{reverse('site:signup')}?{urlencode({'plan': plan, 'quote': quote.token})}",
+        "signup_url": f"{reverse('site:signup')}?{urlencode({'quote': quote.token})}",
     }
 
 
@@ -193,37 +198,72 @@ def quote_pdf(request, token):
     return response
 
 
-@require_GET
-def signup(request):
-    """Placeholder until online sign-up ships: states the choice and how to reach sales."""
-    quote = Quote.objects.select_related("plan").filter(token=request.GET.get("quote", "")).first()
-    plan = quote.plan if quote else _chosen_plan(request.GET)
-    priced = quote or calculator.cheapest(plan)
-    return render(
-        request,
-        "site/signup.html",
-        {"plan": plan, "quote": quote, "breakdown": Breakdown.of(priced)},
-    )
+def _offer_context(request, data) -> dict:
+    """The priced offer of ``data`` for the sign-up and buy pages, or its errors."""
+    codes = request.session.get(offers.REFERRAL_SESSION_KEY, {})
+    try:
+        priced = offers.parse(data, default_plan=default_plan_code(), codes=codes)
+    except offers.OfferError as error:
+        return {"offer_errors": list(error.errors.values())}
+    query = priced.offer.query()
+    return {
+        "priced": priced,
+        "plan": priced.plan,
+        "chosen_options": [o for o in priced.plan.options.all() if o.code in priced.offer.options],
+        "breakdown": Breakdown.of(priced.quote),
+        "offer_fields": parse_qsl(query),
+        "offer_query": query,
+    }
+
+
+class TrialSignupView(SignupView):
+    """The trial sign-up (allauth's, with the offer the visitor came with)."""
+
+    template_name = "site/signup.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        return context | _offer_context(self.request, data) | {"buying": data.get("buy") == "1"}
+
+    def form_valid(self, form):
+        # The user, the sign-up and its e-mail address are written together; a racing
+        # sign-up with the same address or number loses on the unique constraints.
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except IntegrityError:
+            form.add_error(
+                None, _("This e-mail address or phone number has already been used for a trial.")
+            )
+            return self.form_invalid(form)
+
+
+signup = TrialSignupView.as_view()
 
 
 @require_GET
 def buy(request, plan):
-    """Placeholder for a direct buy link: prices exactly what the link names."""
+    """A direct buy link: exactly the offer the link names, priced as the calculator
+    prices it; what cannot be sold is listed, never a server error."""
     chosen = selectors.get_plan(plan)
     if chosen is None:
-        raise Http404("No such plan")
+        raise Http404(_("No such plan"))
     calc = calculator.build(request.GET, chosen, manager_mode=False)
+    data = request.GET.copy()
+    data["plan"] = chosen.code
     return render(
         request,
         "site/buy.html",
         {
             "calc": calc,
+            **_offer_context(request, data),
             # The selection travels on to "Save as a quote" and back to the calculator as is.
             "form_values": [
                 (name, value)
                 for name, values in request.GET.lists()
                 for value in values
-                if name != "plan"
+                if name not in {"plan", "promo", "ref", "buy"}
             ],
             "calculator_url": f"{reverse('site:pricing')}?plan={chosen.code}&"
             + request.GET.urlencode(),
@@ -246,15 +286,15 @@ def advisor_page(request):
                 "plan": plan,
                 "breakdown": Breakdown.of(priced),
                 "options": [o for o in plan.options.all() if o.code in advice.option_codes],
-                "calculator_url": reverse("site:pricing")
-                + "?"
-                + selection_query(
-                    plan=plan.code,
-                    employees=advice.employees,
-                    tollfree_numbers=advice.tollfree_numbers,
-                    options=advice.option_codes,
-                    traffic_package=advice.traffic_package,
-                    origin="advisor",
-                ),
             }
+            query = selection_query(
+                plan=plan.code,
+                employees=advice.employees,
+                tollfree_numbers=advice.tollfree_numbers,
+                options=advice.option_codes,
+                traffic_package=advice.traffic_package,
+                origin="advisor",
+            )
+            context["calculator_url"] = f"{reverse('site:pricing')}?{query}"
+            context["signup_url"] = f"{reverse('site:signup')}?{query}"
     return render(request, "site/advisor.html", context)
