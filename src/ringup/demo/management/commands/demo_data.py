@@ -14,6 +14,9 @@ from ringup.demo.billing import bill_history
 from ringup.demo.calls import import_demo_calls
 from ringup.demo.catalog import load_catalog
 from ringup.demo.history import generate_history, months_before, plan_specs, write_history
+from ringup.demo.portal import load_portal_demo
+from ringup.demo.provisioning import provision_demo_accounts
+from ringup.engine.periods import local_midnight
 
 MAX_MONTHS = 120
 ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD = "admin", "admin@example.com", "ringup-demo"
@@ -99,6 +102,12 @@ class Command(BaseCommand):
             users.create_superuser(ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD)
             login = f"user {ADMIN_USERNAME}, password {ADMIN_PASSWORD}"
         self.stdout.write(f"Back office: {settings.PUBLIC_URL}/admin/ — {login}")
+        self.stdout.write(load_portal_demo().message)
+        clock = time.perf_counter()
+        # At the end of the history, where its subscriptions stand as generated.
+        end = local_midnight(until, timezone.get_default_timezone())
+        provisioned = provision_demo_accounts(at=end)
+        self.stdout.write(f"{provisioned.message} In {time.perf_counter() - clock:.1f} s.")
 
 
 def _until(value: str | None) -> date:

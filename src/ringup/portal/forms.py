@@ -1,0 +1,99 @@
+"""Forms of the portal: the profile, e-mail choices, and reading a change to preview."""
+
+import phonenumbers
+from django import forms
+
+from ringup.billing.services.subscriptions import KEEP, ChangeRequest
+from ringup.catalog.models import Plan
+from ringup.engine.pricing import SelectionError
+
+from .models import Language
+from .selectors import Service
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Company or your name")
+    phone = forms.CharField(
+        max_length=32, required=False, label="Phone", help_text="For example +7 495 123-45-67"
+    )
+    language = forms.ChoiceField(
+        choices=Language.choices, label="Language of e-mails and help pages"
+    )
+
+    def __init__(self, *args, country: str = "RU", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country = country
+
+    def clean_phone(self) -> str:
+        """E.164, as every other part of Ringup stores phone numbers."""
+        raw = self.cleaned_data["phone"].strip()
+        if not raw:
+            return ""
+        try:
+            number = phonenumbers.parse(raw, self.country or "RU")
+        except phonenumbers.NumberParseException:
+            raise forms.ValidationError("Enter a phone number, e.g. +7 495 123-45-67") from None
+        if not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError("This is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class NotificationForm(forms.Form):
+    invoices = forms.BooleanField(required=False, label="A new invoice is issued")
+    trial_reminders = forms.BooleanField(required=False, label="My trial ends soon, or has ended")
+    product_news = forms.BooleanField(
+        required=False, label="Product news and offers (a few times a month at most)"
+    )
+
+
+def change_request(data, service: Service) -> ChangeRequest:
+    """The change asked for by the query ``data`` of a preview link or form:
+
+    * ``add=CODE`` / ``remove=CODE``: one option more or less, the rest kept;
+    * ``options=1`` with ``option=CODE`` repeated: the whole set of options wanted;
+    * ``employees=N``, ``numbers=N``; ``plan=CODE`` (options the new plan also offers are
+      kept); ``package=CODE`` or ``package=none`` for the minute bundle.
+
+    Raises :class:`SelectionError` naming the field for anything else.
+    """
+    current = [option.code for option in service.options]
+    offered = current + [option.code for option in service.addable]
+    options: tuple[str, ...] | None = None
+    if data.get("add"):
+        code = data["add"]
+        if code not in offered:
+            raise SelectionError({"add": "this option is not offered on your plan"})
+        options = tuple(sorted({*current, code}))
+    elif data.get("remove"):
+        code = data["remove"]
+        if code not in current:
+            raise SelectionError({"remove": "this option is not on your subscription"})
+        options = tuple(code_ for code_ in current if code_ != code)
+    elif data.get("options"):
+        wanted = data.getlist("option")
+        unknown = set(wanted) - set(offered)
+        if unknown:
+            raise SelectionError({"option": "not offered on your plan: " + ", ".join(unknown)})
+        options = tuple(sorted(set(wanted)))
+    employees = _whole(data, "employees")
+    numbers = _whole(data, "numbers")
+    package = data.get("package") or KEEP
+    if package == "none":
+        package = None
+    plan = data.get("plan") or None
+    if plan == service.subscription.plan.code:
+        plan = None
+    elif plan is not None and not Plan.objects.filter(code=plan, is_public=True).exists():
+        raise SelectionError({"plan": "no such plan"})
+    return ChangeRequest(
+        plan=plan, employees=employees, numbers=numbers, options=options, traffic_package=package
+    )
+
+
+def _whole(data, field: str) -> int | None:
+    if not data.get(field):
+        return None
+    try:
+        return int(data[field])
+    except ValueError:
+        raise SelectionError({field: "enter a whole number"}) from None
