@@ -196,6 +196,11 @@ if env_bool("RINGUP_HTTPS", False):
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # An operator whose subdomains cannot all serve HTTPS turns preloading off; the
+    # deploy check's reminder about it is then silenced, being a decision, not an oversight.
+    SECURE_HSTS_PRELOAD = env_bool("RINGUP_HSTS_PRELOAD", True)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background work. The embedded default is a broker kept in plain files, so a try-out
