@@ -16,6 +16,8 @@ destinations), then times in the same run:
    (``COPY (SELECT * FROM read_csv(...)) TO ...``), in this process.
 
 (1) and (2) must agree on every count and on the exact total; the script fails otherwise.
+With ``--repeat N``, (3), (1) and the engine run in N interleaved rounds (each round's load
+average, wall and CPU seconds and ratios are logged) and the best of each is reported.
 Human-readable progress goes to stderr; stdout gets one JSON line.
 
 Needs DuckDB (``.venv/bin/pip install duckdb``) and GNU time (Debian: ``apt-get install
@@ -31,6 +33,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -168,8 +171,9 @@ print(json.dumps(rate_file(cdrs, load_deck(deck), out).as_json()))
 """
 
 
-def measure(command: list[str], folder: Path) -> tuple[float, int, dict]:
-    """Wall seconds, peak RSS (bytes) and the JSON summary of a rating subprocess."""
+def measure(command: list[str], folder: Path) -> tuple[float, int, dict, float]:
+    """Wall seconds, peak RSS (bytes), the JSON summary and the CPU seconds (user + system)
+    of a rating subprocess."""
     env = {**os.environ, "RINGUP_DATA_DIR": str(folder / "data")}
     clock = time.perf_counter()
     result = subprocess.run(
@@ -181,12 +185,11 @@ def measure(command: list[str], folder: Path) -> tuple[float, int, dict]:
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     if not peak:
         raise SystemExit(f"no peak RSS in /usr/bin/time output:\n{result.stderr}")
-    return seconds, int(peak.group(1)) * 1024, json.loads(result.stdout)
-
-
-def best_of(repeat: int, run):
-    """The fastest of ``repeat`` runs (the others only measure the machine's neighbours)."""
-    return min((run() for _ in range(repeat)), key=lambda result: result[0])
+    cpu = sum(
+        float(value)
+        for value in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", result.stderr)
+    )
+    return seconds, int(peak.group(1)) * 1024, json.loads(result.stdout), cpu
 
 
 # --- (2) the per-row Python rater -------------------------------------------------------------
@@ -281,12 +284,17 @@ def python_rate(deck_path: Path, cdrs_path: Path, out: Path, unrated: Path) -> d
 # --- (3) the I/O floor -----------------------------------------------------------------------
 
 
-def io_floor(cdrs: Path, out: Path) -> float:
+def io_floor(cdrs: Path, out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, all threads) of DuckDB's read + write."""
     import duckdb
 
+    before = resource.getrusage(resource.RUSAGE_SELF)
     clock = time.perf_counter()
     duckdb.sql(f"COPY (SELECT * FROM read_csv('{cdrs}', all_varchar = true)) TO '{out}' (HEADER)")
-    return time.perf_counter() - clock
+    seconds = time.perf_counter() - clock
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -298,7 +306,10 @@ def main() -> int:
     parser.add_argument("--skip-python", action="store_true", help="skip the per-row rater")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--repeat", type=int, default=1, help="time (1) and (3) this many times, keep the best"
+        "--repeat",
+        type=int,
+        default=1,
+        help="time (1), the engine and (3) in this many interleaved rounds, keep the best of each",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--dir", help="folder for the temporary files (default: system temp)")
@@ -328,24 +339,39 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
         f"in {time.perf_counter() - clock:.1f} s"
     )
 
-    log(f"load average before timing: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    floor = min(io_floor(cdrs, folder / "floor.csv") for _ in range(args.repeat))
-    log(f"(3) I/O floor, DuckDB read + write:    {floor:7.2f} s")
     out = folder / "rated.csv"
     cli = [str(RINGUP), "rate", "--deck", str(deck), "--cdrs", str(cdrs), "--out", str(out)]
-    ringup, peak, summary = best_of(args.repeat, lambda: measure(cli, folder))
+    engine_cli = [sys.executable, "-c", ENGINE, str(deck), str(cdrs), str(out)]
+    # Rounds interleave (3), (1) and the engine, so that a neighbour's burst of work slows
+    # one round of all three rather than all runs of one; the best of each is reported.
+    loads, floors, ringups, engines = [], [], [], []
+    for round_number in range(1, args.repeat + 1):
+        load = os.getloadavg()[0]
+        loads.append(load)
+        floors.append(io_floor(cdrs, folder / "floor.csv"))
+        ringups.append(measure(cli, folder))
+        engines.append(measure(engine_cli, folder))
+        (floor_s, floor_cpu), ringup_run, engine_run = floors[-1], ringups[-1], engines[-1]
+        log(
+            f"round {round_number}, load average {load:.2f} on {os.cpu_count()} CPUs: "
+            f"floor {floor_s:.2f} s (CPU {floor_cpu:.2f} s), ringup rate {ringup_run[0]:.2f} s "
+            f"(CPU {ringup_run[3]:.2f} s, {ringup_run[0] / floor_s:.2f}×), rate_file() "
+            f"{engine_run[0]:.2f} s (CPU {engine_run[3]:.2f} s, {engine_run[0] / floor_s:.2f}×)"
+        )
+    floor = min(seconds for seconds, _ in floors)
+    log(f"(3) I/O floor, DuckDB read + write:    {floor:7.2f} s")
+    ringup, peak, summary, _ = min(ringups, key=lambda result: result[0])
     log(
         f"(1) ringup rate, subprocess:           {ringup:7.2f} s   peak RSS {peak / 2**20:,.0f} MiB"
     )
     log(f"    {json.dumps(summary)}")
-    engine_cli = [sys.executable, "-c", ENGINE, str(deck), str(cdrs), str(out)]
-    engine, engine_peak, engine_summary = best_of(args.repeat, lambda: measure(engine_cli, folder))
+    engine, engine_peak, _, _ = min(engines, key=lambda result: result[0])
     log(
         f"    rate_file() alone, subprocess:     {engine:7.2f} s   "
         f"peak RSS {engine_peak / 2**20:,.0f} MiB (no Django start-up)"
     )
-    if engine_summary != summary:
-        log(f"MISMATCH: rate_file() says {json.dumps(engine_summary)}")
+    if any(run[2] != summary for run in (*ringups, *engines)):
+        log("MISMATCH: the runs of ringup rate and rate_file() do not all print the same summary")
         return 1
     report = {
         "cdrs": args.cdrs,
@@ -358,6 +384,17 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
         "io_floor_seconds": round(floor, 2),
         "ringup_vs_io_floor": round(ringup / floor, 2),
         "engine_vs_io_floor": round(engine / floor, 2),
+        "rounds": [
+            {
+                "load_average": round(load, 2),
+                "io_floor_seconds": round(floor_run[0], 2),
+                "ringup_seconds": round(ringup_run[0], 2),
+                "engine_seconds": round(engine_run[0], 2),
+            }
+            for load, floor_run, ringup_run, engine_run in zip(
+                loads, floors, ringups, engines, strict=True
+            )
+        ],
         "summary": summary,
     }
     if not args.skip_python:

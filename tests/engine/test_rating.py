@@ -16,8 +16,13 @@ from ringup.engine.rating import (
     RateDeck,
     UnratedReason,
     deck_from_frame,
+    normalise,
+    parse_duration,
     rate,
 )
+from ringup.engine.rating.numbers import normalised_keys
+from ringup.engine.rating.prefixes import digit_keys
+from ringup.engine.rating.rate import price_batch
 
 DECK_COLUMNS = ("prefix", "rate", "connect_fee", "first_increment", "increment", "min_duration")
 
@@ -169,13 +174,23 @@ def test_numbers_longer_than_e164_are_bad_numbers():
 # --- bad rows and duplicates -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("duration", ["abc", "-5", "", "12.5", "1e3", str(MAX_DURATION + 1)])
+@pytest.mark.parametrize(
+    "duration",
+    ["abc", "-5", "", "12.5", "1e3", str(MAX_DURATION + 1), "+5", "-0", "+0", " -0 ", " +5"],
+)
 def test_malformed_durations_are_unrated(duration):
     assert rate_one(RUSSIA, "79161234567", duration)["reason"] == "bad_duration"
 
 
 def test_durations_may_carry_spaces():
     assert rate_one(RUSSIA, "79161234567", " 61 ")["billed_seconds"] == 120
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"), [("0", 0), ("007", 7), ("604800", MAX_DURATION), ("\t61", 61)]
+)
+def test_whole_seconds_may_have_leading_zeros_and_reach_a_week(duration, seconds):
+    assert parse_duration(pl.Series([duration])).to_list() == [seconds]
 
 
 def test_duplicate_ids_are_rated_once_first_occurrence_wins():
@@ -326,3 +341,51 @@ def test_re_rating_the_rated_output_changes_nothing(lines, calls):
     assert again["reason"].null_count() == again.height
     assert again["cost"].to_list() == rated["cost"].to_list()
     assert again["billed_seconds"].to_list() == rated["billed_seconds"].to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    deck_lines,
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "", " "]),
+            st.text("0123+ x", max_size=7),
+            st.sampled_from(["0", "1", "59", "61", "600", "-1", "+5", "x", ""]),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_rated_and_unrated_files_get_the_rows_rate_gives(lines, calls, with_carrier):
+    # ``rate_file`` writes PricedBatch.split(); it must be exactly rate()'s frame split by
+    # reason, rating columns dropped from the unrated half.
+    deck = deck_of(lines)
+    carrier = make_deck(("0", "0.5", "0", "1", "1"), ("1", "0.7", "0", "60", "60"))
+    options = {"carrier_deck": carrier if with_carrier else None}
+    frame = make_calls(*calls)
+    whole = rate(frame, deck, **options)
+    priced = price_batch(frame, deck, **options)
+    rated, unrated, totals = priced.split(IdLedger(None).repeats(priced.ids).to_numpy())
+    is_rated = pl.col("reason").is_null()
+    assert rated.equals(whole.filter(is_rated).drop("reason"))
+    rating_columns = [c for c in rated.columns if c not in frame.columns]
+    assert unrated.equals(whole.filter(~is_rated).drop(rating_columns))
+    assert totals.rated == rated.height
+    assert totals.cost_micros == sum(int(cost.scaleb(6)) for cost in rated["cost"])
+    assert totals.unrated_by_reason == dict(unrated["reason"].value_counts().iter_rows())
+
+
+dialled_numbers = st.lists(
+    st.one_of(st.none(), st.text("0123456789+-()8 ", max_size=17), st.text(max_size=4)),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(dialled_numbers, st.sampled_from([Numbering(), Numbering("810"), Numbering(country="RU")]))
+def test_numbers_are_matched_by_the_keys_of_their_normalised_digits(numbers, numbering):
+    dialled = pl.Series(numbers, dtype=pl.String)
+    keys, has_number = normalised_keys(dialled, numbering)
+    expected_keys, expected = digit_keys(normalise(dialled, numbering))
+    assert has_number.tolist() == expected.tolist()
+    assert keys.tolist() == expected_keys.tolist()

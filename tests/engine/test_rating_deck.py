@@ -4,9 +4,11 @@ from decimal import Decimal as D
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ringup.engine.rating import DeckEntry, DeckError, load_deck
-from ringup.engine.rating.prefixes import PrefixIndex
+from ringup.engine.rating.prefixes import PrefixIndex, digit_keys, is_digit_string
 
 HEADER = "prefix,rate,connect_fee,first_increment,increment,description,min_duration\n"
 
@@ -97,3 +99,25 @@ def test_prefix_index_finds_the_longest_prefix_with_zeros_and_nesting():
     expected = ["7", "70", "700", "7000", "701", "70", "7", "10", "0", "00", None, None]
     found = [prefixes[i] if i >= 0 else None for i in index.match(pl.Series(numbers))]
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("+7", "-7", "-0", "-00", "+0", "0x7", "7a", "ab", " 7", "7 ", "", "7_1", "١٢", "１２"),
+        *("1234567890123456", "8000000000000000", "ffffffffffffffff"),
+    ],
+)
+def test_only_ascii_digits_get_a_key(text):
+    # Keys read the digits as hexadecimal: a sign, a letter or a space must not slip through.
+    keys, valid = digit_keys(pl.Series([text, "79"]))
+    assert valid.tolist() == [False, True]
+    assert keys[0] == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text("0123456789abf+- ", max_size=17)), max_size=30))
+def test_digit_keys_accept_exactly_the_digit_strings(values):
+    digits = pl.Series(values, dtype=pl.String)
+    _, valid = digit_keys(digits)
+    assert valid.tolist() == pl.select(is_digit_string(pl.lit(digits))).to_series().to_list()

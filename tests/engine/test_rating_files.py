@@ -10,11 +10,13 @@ from ringup.engine.rating import (
     CdrFileError,
     Numbering,
     load_deck,
+    rate,
     rate_file,
     read_cdrs,
     scan_cdrs,
     unrated_path_for,
 )
+from ringup.engine.rating.files import needs_no_quotes
 
 SAMPLES = Path(__file__).parent.parent / "usage" / "samples"
 RU = Numbering(country="RU")
@@ -202,3 +204,42 @@ def test_bytes_that_are_not_utf8_do_not_stop_a_run(tmp_path, retail):
     assert summary.rated == 2
     rated = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
     assert rated["account"].to_list() == ["acc-\ufffd", "acc-2"]
+
+
+# --- writing without quoting ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("id,x\nc1,a\n", True),
+        ('id,x\nc1,""\n', True),  # an empty quoted field is written "" either way
+        ('"",a\nb,""', True),  # at the start of a line, and at the end of a file
+        ('c1,"",""\n', True),
+        ('c1,"a,b"\n', False),
+        ('c1,"a"\n', False),
+        ('c1,""""\n', False),  # an escaped quote
+        ('c1,a"b\n', False),
+        ('c1,"""\n', False),
+        ("id,x\r\nc1,a\r\n", False),
+    ],
+)
+def test_files_whose_values_need_no_quotes_are_recognised(tmp_path, text, plain):
+    assert needs_no_quotes(write(tmp_path / "cdrs.csv", text)) is plain
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ['c1,"",1,79161234567,"",60', 'c2,acc,1,79161234567,x,""', '"",acc,1,79161234567,x,60'],
+        ['c1,"acc, the first",1,79161234567,x,60', 'c2,"say ""hi""",1,79161234567,x,60'],
+        ["c1,acc,1,79161234567,x,60", "c2,acc,1,74951234567,,61"],
+    ],
+)
+def test_the_rated_file_is_the_rated_rows_as_csv_writes_them(tmp_path, retail, lines):
+    # Files whose values need no quotes are written without checking each value: the bytes
+    # must be those of the usual writer.
+    path = write(tmp_path / "cdrs.csv", "id,account,src,dst,start,duration\n" + "\n".join(lines))
+    rate_file(path, retail, tmp_path / "out.csv", batch_rows=2)
+    rated = rate(read_cdrs(path), retail).filter(pl.col("reason").is_null()).drop("reason")
+    assert (tmp_path / "out.csv").read_text() == rated.write_csv()

@@ -30,10 +30,17 @@ def billed_seconds(
     duration: Int64s, first_increment: Int64s, increment: Int64s, min_duration: Int64s
 ) -> Int64s:
     """Seconds billed for calls of ``duration`` seconds (all arrays of equal length)."""
-    beyond_first = np.maximum(duration - first_increment, 0)
-    steps = -(-beyond_first // increment)  # ceiling division of non-negative integers
-    billed = np.maximum(first_increment + steps * increment, min_duration)
-    return np.where(duration == 0, 0, billed)
+    # In place on one new array: these run for every call of a file, and each temporary
+    # array would cost a pass over memory.
+    billed = np.subtract(duration, first_increment)
+    np.maximum(billed, 0, out=billed)  # seconds beyond the first increment
+    billed += increment - 1
+    billed //= increment  # ceiling division of non-negative integers: the further steps
+    billed *= increment
+    billed += first_increment
+    np.maximum(billed, min_duration, out=billed)
+    billed[duration == 0] = 0
+    return billed
 
 
 def cost_micros(billed: Int64s, rate_micros: Int64s, connect_fee_micros: Int64s) -> Int64s:
@@ -41,5 +48,9 @@ def cost_micros(billed: Int64s, rate_micros: Int64s, connect_fee_micros: Int64s)
 
     ``rate × billed / 60`` is rounded half-up: for n ≥ 0, ⌊n / 60 + ½⌋ = (n + 30) // 60.
     """
-    usage = (rate_micros * billed + _SECONDS_PER_MINUTE // 2) // _SECONDS_PER_MINUTE
-    return np.where(billed == 0, 0, connect_fee_micros + usage)
+    cost = np.multiply(rate_micros, billed)
+    cost += _SECONDS_PER_MINUTE // 2
+    cost //= _SECONDS_PER_MINUTE
+    cost += connect_fee_micros
+    cost[billed == 0] = 0
+    return cost

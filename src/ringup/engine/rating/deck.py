@@ -30,6 +30,14 @@ from .prefixes import MAX_DIGITS, PrefixIndex, is_digit_string
 
 REQUIRED_COLUMNS = ("prefix", "rate", "connect_fee", "first_increment", "increment")
 OPTIONAL_COLUMNS = ("description", "min_duration")
+#: The settings a call's cost needs, in the row order of :attr:`RateDeck.pricing`.
+PRICING_COLUMNS = (
+    "first_increment",
+    "increment",
+    "min_duration",
+    "rate_micros",
+    "connect_fee_micros",
+)
 
 #: Amounts are held as integers of this many units per currency unit.
 MICROS = 1_000_000
@@ -71,13 +79,15 @@ class RateDeck:
     (Int64, millionths of the currency unit), ``first_increment``, ``increment`` and
     ``min_duration`` (Int64 seconds). Row ``i`` of ``entries`` is what :meth:`match`
     answers ``i`` for. ``columns`` holds the Int64 columns as NumPy arrays, ready for
-    gathering per call.
+    gathering per call; ``pricing`` holds the :data:`PRICING_COLUMNS` as the rows of one
+    array, so that one gather fetches all of a call's settings.
     """
 
     name: str
     entries: pl.DataFrame
     index: PrefixIndex
     columns: Mapping[str, npt.NDArray[np.int64]]
+    pricing: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return self.entries.height
@@ -173,7 +183,11 @@ def deck_from_frame(frame: pl.DataFrame, name: str = "deck") -> RateDeck:
         rate=(pl.col("rate_micros").cast(pl.Decimal(38, 0)) * _ONE_MICRO).cast(MONEY)
     )
     return RateDeck(
-        name=name, entries=entries, index=PrefixIndex.build(entries["prefix"]), columns=numeric
+        name=name,
+        entries=entries,
+        index=PrefixIndex.build(entries["prefix"]),
+        columns=numeric,
+        pricing=np.stack([numeric[column] for column in PRICING_COLUMNS]),
     )
 
 

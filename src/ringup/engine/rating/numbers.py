@@ -25,10 +25,14 @@ never reach it.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import phonenumbers
 import polars as pl
 
-from .prefixes import is_digit_string
+from .prefixes import Keys, digit_keys, is_digit_string
+
+Flags = npt.NDArray[np.bool_]
 
 _SEPARATORS = r"[\s\-./()]"
 
@@ -63,20 +67,40 @@ def normalise(numbers: pl.Series, numbering: Numbering) -> pl.Series:
     The result has the same length and order as ``numbers``.
     """
     dialled = numbers.cast(pl.String)
-    # Most trunks send bare E.164 digits: those are final as they are, and only the rest
-    # (formatting, "+", the international prefix, national numbers) takes the full path.
     if numbering.country is None:
-        final = is_digit_string(pl.lit(dialled)) & ~pl.lit(dialled).str.starts_with(
-            numbering.intl_prefix
-        )
-        done = pl.select(final.alias("final")).to_series()
+        done = _final_as_dialled(dialled, digit_keys(dialled)[1], numbering)
     else:
-        done = pl.repeat(False, len(dialled), eager=True)
-    result = pl.select(pl.when(done).then(pl.lit(dialled))).to_series().alias(numbers.name)
+        done = np.zeros(len(dialled), dtype=bool)
+    result = pl.select(pl.when(pl.lit(done)).then(pl.lit(dialled))).to_series().alias(numbers.name)
     if done.all():
         return result
-    rest = (~done).arg_true()
+    rest = np.flatnonzero(~done)
     return result.scatter(rest, _normalise_in_full(dialled.gather(rest), numbering))
+
+
+def normalised_keys(numbers: pl.Series, numbering: Numbering) -> tuple[Keys, Flags]:
+    """:func:`normalise`, as the prefix keys of the numbers (see ``prefixes.digit_keys``)
+    and a mask of the calls that have a number."""
+    dialled = numbers.cast(pl.String)
+    if numbering.country is not None:
+        return digit_keys(_normalise_in_full(dialled, numbering))
+    keys, valid = digit_keys(dialled)
+    done = _final_as_dialled(dialled, valid, numbering)
+    if done.all():
+        return keys, valid
+    rest = np.flatnonzero(~done)
+    keys[rest], valid[rest] = digit_keys(_normalise_in_full(dialled.gather(rest), numbering))
+    return keys, valid
+
+
+def _final_as_dialled(dialled: pl.Series, digits: Flags, numbering: Numbering) -> Flags:
+    """True where the number needs no normalising (``digits``: it is 1–15 digits)."""
+    # Most trunks send bare E.164 digits: those are final as they are, and only the rest
+    # (formatting, "+", the international prefix, national numbers) takes the full path.
+    international: Flags = (
+        dialled.str.starts_with(numbering.intl_prefix).fill_null(False).to_numpy()
+    )
+    return digits & ~international
 
 
 def _normalise_in_full(dialled: pl.Series, numbering: Numbering) -> pl.Series:

@@ -35,25 +35,49 @@ _WIDTH = MAX_DIGITS + 1
 
 Keys = npt.NDArray[np.uint64]
 Indices = npt.NDArray[np.int64]
+Flags = npt.NDArray[np.bool_]
 
 
-def digit_keys(digits: pl.Series) -> tuple[Keys, npt.NDArray[np.bool_]]:
-    """Keys of ``digits`` and a mask of the non-null ones.
+def digit_keys(digits: pl.Series) -> tuple[Keys, Flags]:
+    """Keys of the values of ``digits`` that are 1–15 ASCII digits, and a mask of those.
 
-    ``digits`` holds strings of 1–15 ASCII digits, or nulls (which get key 0); the caller
-    has validated them (see :func:`is_digit_string`) — checking again here would cost a
-    regular expression per call on the hot path.
+    Any other value (null, empty, too long, a sign, a space, a letter) gets key 0 and
+    False: the mask is exactly :func:`is_digit_string`, without a regular expression per
+    value on the hot path.
     """
-    present = digits.is_not_null()
-    clean = digits.fill_null("0")
-    # Decimal digits read as hexadecimal are their own nibbles: "7916" becomes 0x7916.
-    values = clean.str.to_integer(base=16).to_numpy().astype(_KEY_DTYPE)
-    lengths = clean.str.len_bytes().to_numpy().astype(_KEY_DTYPE)
-    shifts = (_KEY_DTYPE(MAX_DIGITS) - lengths) * _KEY_DTYPE(_NIBBLE_BITS)
-    keys: Keys = ((values << shifts) << _KEY_DTYPE(_LENGTH_BITS)) | lengths
-    mask = present.to_numpy()
-    keys[~mask] = 0
-    return keys, mask
+    # Decimal digits read as hexadecimal are their own nibbles: "7916" becomes 0x7916. The
+    # parse also accepts "a"–"f" and a leading sign, which the checks below reject.
+    parsed = digits.str.to_integer(base=16, strict=False)
+    values = parsed.fill_null(0).to_numpy().view(_KEY_DTYPE)
+    lengths = digits.str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+    plus = digits.str.starts_with("+").fill_null(False).to_numpy()
+    valid = (
+        parsed.is_not_null().to_numpy()
+        & ~plus
+        & (lengths >= 1)
+        & (lengths <= MAX_DIGITS)
+        & ~_has_letter_nibble(values)  # also every negative value: its top nibble is 0xF
+    )
+    # What a minus sign leaves undetected is "-0", "-00" …: values of 0.
+    zeros = np.flatnonzero(valid & (values == 0))
+    if len(zeros):
+        valid[zeros] = ~digits.gather(zeros).str.starts_with("-").to_numpy()
+    used = np.where(valid, lengths, 0).astype(_KEY_DTYPE)
+    shifts = (_KEY_DTYPE(MAX_DIGITS) - used) * _KEY_DTYPE(_NIBBLE_BITS)
+    keys: Keys = ((values << shifts) << _KEY_DTYPE(_LENGTH_BITS)) | used
+    keys[~valid] = 0
+    return keys, valid
+
+
+def _has_letter_nibble(values: Keys) -> Flags:
+    """True where a nibble of the value is 0xA–0xF (a hexadecimal letter, not a digit)."""
+    # A nibble b3 b2 b1 b0 is 10 or more exactly when b3 and (b2 or b1); each shift brings
+    # one of those bits to the nibble's lowest place, where the mask keeps it.
+    lowest = _KEY_DTYPE(0x1111_1111_1111_1111)
+    three, two, one = _KEY_DTYPE(3), _KEY_DTYPE(2), _KEY_DTYPE(1)
+    letters = (values >> three) & ((values >> two) | (values >> one)) & lowest
+    found: Flags = letters != 0
+    return found
 
 
 def is_digit_string(column: pl.Expr) -> pl.Expr:
@@ -61,12 +85,8 @@ def is_digit_string(column: pl.Expr) -> pl.Expr:
     return column.str.contains(r"^[0-9]{1,15}$").fill_null(False)
 
 
-def _bit_length(values: Keys) -> npt.NDArray[np.int64]:
-    """Number of significant bits of each value (0 for 0), exact for all 64 bits."""
-    smeared = values.copy()
-    for shift in (1, 2, 4, 8, 16, 32):
-        smeared |= smeared >> _KEY_DTYPE(shift)
-    return np.bitwise_count(smeared).astype(np.int64)
+# 16⁰ … 16¹⁵: a value below 16ⁿ has at most n significant nibbles.
+_NIBBLE_POWERS = np.array([1 << (_NIBBLE_BITS * n) for n in range(MAX_DIGITS + 1)], _KEY_DTYPE)
 
 
 def _common_digits(a: Keys, b: Keys) -> npt.NDArray[np.int64]:
@@ -75,7 +95,8 @@ def _common_digits(a: Keys, b: Keys) -> npt.NDArray[np.int64]:
     Padding counts as a digit here; callers cap the result at the number's length.
     """
     differing = (a ^ b) >> _KEY_DTYPE(_LENGTH_BITS)
-    return MAX_DIGITS - (_bit_length(differing) + _NIBBLE_BITS - 1) // _NIBBLE_BITS
+    significant = np.searchsorted(_NIBBLE_POWERS, differing, side="right")
+    return MAX_DIGITS - significant.astype(np.int64)
 
 
 def _truncate(keys: Keys, digits: int) -> Keys:
@@ -100,9 +121,9 @@ class PrefixIndex:
     @classmethod
     def build(cls, prefixes: pl.Series) -> "PrefixIndex":
         """Index ``prefixes`` (distinct strings of 1–15 digits)."""
-        if not pl.select(is_digit_string(pl.lit(prefixes)).all()).item():
+        keys, valid = digit_keys(prefixes)
+        if not valid.all():
             raise ValueError("prefixes must be strings of 1 to 15 digits")
-        keys, _ = digit_keys(prefixes)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         if len(sorted_keys) > 1 and (np.diff(sorted_keys) == 0).any():
@@ -122,7 +143,10 @@ class PrefixIndex:
 
         ``numbers`` are strings of 1–15 digits or nulls (which match nothing).
         """
-        keys, valid = digit_keys(numbers)
+        return self.match_keys(*digit_keys(numbers))
+
+    def match_keys(self, keys: Keys, valid: Flags) -> Indices:
+        """:meth:`match` for numbers given as :func:`digit_keys` returns them."""
         if not len(self.keys):
             return np.full(len(keys), -1, dtype=np.int64)
         before = self._predecessors(keys)

@@ -16,13 +16,15 @@ from .cdrs import GENERIC, OUTPUT_COLUMNS, CdrFileError, CdrFormat, cdr_format
 from .charges import MAX_DURATION, billed_seconds, cost_micros
 from .deck import DECIMALS, MONEY, RateDeck
 from .duplicates import IdLedger
-from .numbers import Numbering, normalise
+from .numbers import Numbering, normalised_keys
+from .prefixes import Keys
 
 RATED_COLUMNS = ("prefix", "rate", "billed_seconds", "cost")
 CARRIER_COLUMNS = ("carrier_prefix", "carrier_cost", "margin")
 REASON_COLUMN = "reason"
 
 Int64s = npt.NDArray[np.int64]
+Indices = npt.NDArray[np.intp]
 Flags = npt.NDArray[np.bool_]
 
 
@@ -46,6 +48,7 @@ class BatchTotals:
     seconds: int
     cost_micros: int
     carrier_cost_micros: int
+    unrated_by_reason: dict[str, int]
 
 
 def rate(
@@ -114,21 +117,52 @@ class PricedBatch:
 
     def finish(self, repeats: Flags) -> tuple[pl.DataFrame, BatchTotals]:
         """The rated frame (as :func:`rate` returns it) and the batch's exact totals."""
-        # The first failing check names the reason: codes follow UnratedReason's order.
-        failed = [repeats, *self.failed]
-        codes = np.select(failed, range(1, len(failed) + 1), default=0)
+        codes = self._reason_codes(repeats)
         unrated = codes != 0
         columns = _rating_columns(self.retail, self.carrier, unrated)
         result = self.calls.with_columns(*columns, _reason_names(codes))
-        rated = ~unrated
-        totals = BatchTotals(
+        return result, self._totals(codes)
+
+    def split(self, repeats: Flags) -> tuple[pl.DataFrame, pl.DataFrame, BatchTotals]:
+        """The rated calls (input and rating columns), the unrated ones (input columns and
+        ``reason``) and the batch's exact totals: :meth:`finish` split by ``reason``, without
+        building the null half of either."""
+        codes = self._reason_codes(repeats)
+        rated = codes == 0
+        kept: slice | Indices
+        if rated.all():
+            rated_calls, unrated_calls, kept = self.calls, self.calls.clear(), slice(None)
+        else:
+            rated_calls = self.calls.filter(pl.Series(rated))
+            unrated_calls = self.calls.filter(pl.Series(~rated))
+            kept = np.flatnonzero(rated)
+        return (
+            rated_calls.with_columns(*_rated_columns(self.retail, self.carrier, kept)),
+            unrated_calls.with_columns(_reason_names(codes[~rated])),
+            self._totals(codes),
+        )
+
+    def _reason_codes(self, repeats: Flags) -> Int64s:
+        # The first failing check names the reason: codes follow UnratedReason's order.
+        failed = [repeats, *self.failed]
+        codes: Int64s = np.select(failed, range(1, len(failed) + 1), default=0)
+        return codes
+
+    def _totals(self, codes: Int64s) -> BatchTotals:
+        rated = codes == 0
+        counts = np.bincount(codes, minlength=len(_REASON_NAMES) + 1)
+        return BatchTotals(
             calls=len(codes),
-            rated=int(rated.sum()),
+            rated=int(counts[0]),
             seconds=int(self.retail.billed[rated].sum()),
             cost_micros=_exact_sum(self.retail.cost[rated]),
             carrier_cost_micros=0 if self.carrier is None else _exact_sum(self.carrier.cost[rated]),
+            unrated_by_reason={
+                _REASON_NAMES[code]: int(count)
+                for code, count in enumerate(counts.tolist())
+                if code and count
+            },
         )
-        return result, totals
 
 
 def price_batch(
@@ -143,18 +177,12 @@ def price_batch(
     fmt = cdr_format(format)
     calls = _calls(cdrs, fmt)
     ids = calls[fmt.id_column].cast(pl.String)
-    duration = parse_duration(calls[fmt.duration_column])
-    numbers = normalise(calls[fmt.dst_column], numbering or Numbering())
-    seconds = duration.fill_null(0).to_numpy()
-    retail = _Priced.of(deck, numbers, seconds)
-    carrier = None if carrier_deck is None else _Priced.of(carrier_deck, numbers, seconds)
+    seconds, whole = _whole_seconds(calls[fmt.duration_column])
+    keys, has_number = normalised_keys(calls[fmt.dst_column], numbering or Numbering())
+    retail = _Priced.of(deck, keys, has_number, seconds)
+    carrier = None if carrier_deck is None else _Priced.of(carrier_deck, keys, has_number, seconds)
     present = IdLedger.present(ids)
-    failed = [
-        (~present).to_numpy(),
-        duration.is_null().to_numpy(),
-        numbers.is_null().to_numpy(),
-        retail.rows < 0,
-    ]
+    failed = [(~present).to_numpy(), ~whole, ~has_number, retail.rows < 0]
     if carrier is not None:
         failed.append(carrier.rows < 0)
     return PricedBatch(calls, ids, present, failed, retail, carrier)
@@ -187,25 +215,59 @@ def _rating_columns(
     return columns
 
 
+def _rated_columns(
+    retail: "_Priced", carrier: "_Priced | None", kept: slice | Indices
+) -> list[pl.Series]:
+    """:func:`_rating_columns` of only the ``kept`` calls, which are all rated."""
+    columns = [
+        retail.kept_prefixes("prefix", kept),
+        retail.kept_rates("rate", kept),
+        pl.Series("billed_seconds", retail.billed[kept]),
+        _money("cost", retail.cost[kept]),
+    ]
+    if carrier is not None:
+        columns += [
+            carrier.kept_prefixes("carrier_prefix", kept),
+            _money("carrier_cost", carrier.cost[kept]),
+            _money("margin", retail.cost[kept] - carrier.cost[kept]),
+        ]
+    return columns
+
+
 def parse_duration(durations: pl.Series) -> pl.Series:
     """Whole seconds from 0 to :data:`~.charges.MAX_DURATION`, else null (Int64).
 
     Digits only, optionally padded with spaces: "-5", "+5", "1e3", "12.5" and "" are not
     whole seconds.
     """
+    seconds, whole = _whole_seconds(durations)
+    return pl.Series("duration", np.ma.masked_array(seconds, ~whole), dtype=pl.Int64)
+
+
+def _whole_seconds(durations: pl.Series) -> tuple[Int64s, Flags]:
+    """:func:`parse_duration` as NumPy: the seconds (0 where not whole) and a mask of the
+    whole ones."""
     text = durations.cast(pl.String)
-    seconds = text.str.to_integer(strict=False)
-    failed = (seconds.is_null() & text.is_not_null()).arg_true()
-    if len(failed):
+    parsed = text.str.to_integer(strict=False)
+    seconds = parsed.fill_null(-1).to_numpy(writable=True)
+    # to_integer accepts a sign; a duration has none. "-5" is caught by the range below,
+    # "+5" and "-0" only by their text.
+    signed = _signed(text).to_numpy(writable=True)
+    if parsed.null_count() > text.null_count():
         # Padded values (" 61 ") are rare: strip only the values that did not parse, as
         # stripping every value would double the cost of this step.
+        failed = (parsed.is_null() & text.is_not_null()).arg_true()
         stripped = text.gather(failed).str.strip_chars()
-        text = text.scatter(failed, stripped)
-        seconds = seconds.scatter(failed, stripped.str.to_integer(strict=False))
-    # to_integer accepts a sign; a duration has none.
-    signed = text.str.starts_with("+") | text.str.starts_with("-")
-    valid = seconds.is_between(0, MAX_DURATION) & ~signed
-    return pl.select(pl.when(valid).then(seconds)).to_series().alias("duration")
+        rows = failed.to_numpy()
+        seconds[rows] = stripped.str.to_integer(strict=False).fill_null(-1).to_numpy()
+        signed[rows] = _signed(stripped).to_numpy()
+    whole = (seconds >= 0) & (seconds <= MAX_DURATION) & ~signed
+    seconds[~whole] = 0
+    return seconds, whole
+
+
+def _signed(text: pl.Series) -> pl.Series:
+    return (text.str.starts_with("+") | text.str.starts_with("-")).fill_null(False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,17 +280,14 @@ class _Priced:
     cost: Int64s
 
     @classmethod
-    def of(cls, deck: RateDeck, numbers: pl.Series, seconds: Int64s) -> "_Priced":
-        rows = deck.index.match(numbers)
+    def of(cls, deck: RateDeck, keys: Keys, has_number: Flags, seconds: Int64s) -> "_Priced":
+        """Price calls of ``seconds`` to the numbers of ``keys`` (see ``prefixes``)."""
+        rows = deck.index.match_keys(keys, has_number)
         take = np.maximum(rows, 0)  # unmatched calls are priced on row 0, then masked
-        entry = deck.columns
-        billed = billed_seconds(
-            seconds,
-            entry["first_increment"][take],
-            entry["increment"][take],
-            entry["min_duration"][take],
-        )
-        cost = cost_micros(billed, entry["rate_micros"][take], entry["connect_fee_micros"][take])
+        # One gather for all settings (see RateDeck.pricing) rather than one per setting.
+        first, step, minimum, rate, fee = np.take(deck.pricing, take, axis=1)
+        billed = billed_seconds(seconds, first, step, minimum)
+        cost = cost_micros(billed, rate, fee)
         return cls(deck=deck, rows=rows, billed=billed, cost=cost)
 
     def prefixes(self, name: str, unrated: Flags) -> pl.Series:
@@ -242,14 +301,23 @@ class _Priced:
     def _rows(self, unrated: Flags) -> pl.Series:
         return pl.Series(np.ma.masked_array(self.rows, unrated))
 
+    def kept_prefixes(self, name: str, kept: slice | Indices) -> pl.Series:
+        """The matched prefix of each kept call (all of them rated)."""
+        return self.deck.entries["prefix"].gather(self.rows[kept]).alias(name)
+
+    def kept_rates(self, name: str, kept: slice | Indices) -> pl.Series:
+        """The per-minute rate of each kept call (all of them rated)."""
+        return self.deck.entries["rate"].gather(self.rows[kept]).alias(name)
+
 
 _ONE_MICRO = pl.Series([Decimal(1).scaleb(-DECIMALS)], dtype=MONEY)
 
 
-def _money(name: str, micros: Int64s, unrated: Flags) -> pl.Series:
+def _money(name: str, micros: Int64s, unrated: Flags | None = None) -> pl.Series:
     # Micro-units as Decimal(38, 0) times 10⁻⁶ as Decimal(38, 6): the product has scale
     # 0 + 6 and the same digits, so it is exact (one i128 multiplication per value).
-    values = pl.Series(name, np.ma.masked_array(micros, unrated), dtype=pl.Int64)
+    masked = micros if unrated is None else np.ma.masked_array(micros, unrated)
+    values = pl.Series(name, masked, dtype=pl.Int64)
     return (values.cast(pl.Decimal(38, 0)) * _ONE_MICRO).alias(name)
 
 
