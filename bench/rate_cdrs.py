@@ -6,9 +6,9 @@ numbers, and about 0.1 % each of duplicate ids, malformed durations and unknown
 destinations), then times in the same run:
 
 1. ``ringup rate`` as a subprocess under ``/usr/bin/time -v`` (so the figure includes
-   interpreter and Django start-up, and the peak RSS is the whole command's), and the
-   engine's ``rate_file()`` alone, also as a subprocess under ``/usr/bin/time -v`` (the
-   same work without Django's start-up); both must print the same summary;
+   the interpreter's start-up and the command's own checks, and the peak RSS is the whole
+   command's), and the engine's ``rate_file()`` alone, also as a subprocess under
+   ``/usr/bin/time -v``; both must print the same summary;
 2. a straightforward per-row Python rater, in this process: the ``csv`` module, a dict
    lookup of the longest prefix trying lengths from longest to shortest, ``Decimal``
    arithmetic, the same rated and unrated output (skip with ``--skip-python``);
@@ -162,7 +162,7 @@ def _cdr_chunk(start: int, rows: int, deck: np.ndarray, rng: np.random.Generator
 
 # --- (1) ringup rate, and the engine alone --------------------------------------------------
 
-# rate_file() as ``ringup rate`` calls it, minus Django's start-up.
+# rate_file() as ``ringup rate`` calls it, minus the command's argument and file checks.
 ENGINE = """
 import json, sys
 from ringup.engine.rating import load_deck, rate_file
@@ -368,7 +368,7 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
     engine, engine_peak, _, _ = min(engines, key=lambda result: result[0])
     log(
         f"    rate_file() alone, subprocess:     {engine:7.2f} s   "
-        f"peak RSS {engine_peak / 2**20:,.0f} MiB (no Django start-up)"
+        f"peak RSS {engine_peak / 2**20:,.0f} MiB (the engine alone)"
     )
     if any(run[2] != summary for run in (*ringups, *engines)):
         log("MISMATCH: the runs of ringup rate and rate_file() do not all print the same summary")

@@ -1,7 +1,8 @@
 """The ``ringup`` command.
 
 ``ringup run`` serves the web application and runs the background worker in one process
-tree. Every other word is a Django management command (``ringup migrate``,
+tree; ``ringup rate`` rates call records offline. Every other word is a Django management
+command (``ringup migrate``,
 ``ringup demo-data …``); hyphens in command names stand for underscores.
 """
 
@@ -95,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":
         return _run(argv[1:])
+    if argv and argv[0] == "rate":  # offline rating needs no Django: skip its start-up
+        from ringup.usage.offline import main as rate
+
+        return rate(argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ringup.config.settings")
     from django.core.management import execute_from_command_line
 

@@ -144,7 +144,7 @@ def cli_env(tmp_path):
 @pytest.mark.parametrize(
     ("cdrs_text", "message"),
     [
-        (None, "CommandError: CDR file {cdrs} does not exist"),
+        (None, "ringup rate: CDR file {cdrs} does not exist"),
         ("id,account,src,dst,start\nc1,a,1,7916,2025\n", "lacks the column(s) duration"),
     ],
 )
