@@ -201,3 +201,64 @@ def test_invoices_payments_credit_notes_and_balance(staff_client, subscribe, cus
     assert [(item["number"], item["owed"]) for item in balance["open_invoices"]] == [
         (invoice.number, "500.00")
     ]
+
+
+@pytest.fixture
+def trial(subscribe, time_machine):
+    """A self-service trial started 1 April 09:00 UTC (12:00 Moscow), 14 days; the clock
+    is 5 April 10:00 UTC."""
+    time_machine.move_to(APRIL_1 + timedelta(days=4, hours=13), tick=False)
+    return subscribe(APRIL_1 + timedelta(hours=12), trial=True, trial_converts=False)
+
+
+def test_a_trial_converts_now_on_another_plan_through_the_api(staff_client, trial):
+    """With ``start_now`` on 5 April 13:00 Moscow the trial ends then and paid periods
+    start at the next local midnight, 6 April; the plan picked applies from the start."""
+    response = post(
+        staff_client,
+        f"/api/v1/subscriptions/{trial.pk}/convert-trial",
+        {"plan": "contact-centre", "start_now": True},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["plan"], body["trial_converts"]) == (
+        "active",
+        "contact-centre",
+        True,
+    )
+    assert body["billing_starts_on"] == "2025-04-06"
+    assert body == staff_client.get(f"/api/v1/subscriptions/{trial.pk}").json()
+
+
+def test_a_trial_converts_at_its_end_by_default(staff_client, trial):
+    """Started 1 April 12:00 Moscow with 14 days: it stays a trial, billed from the first
+    local midnight at or after its end (16 April)."""
+    body = post(staff_client, f"/api/v1/subscriptions/{trial.pk}/convert-trial", {}).json()
+    assert (body["status"], body["trial_converts"], body["billing_starts_on"]) == (
+        "trialing",
+        True,
+        "2025-04-16",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"plan": "no-such-plan"}, "plan"),
+        ({"period": "weekly"}, "period"),
+        ({"start_now": "yes"}, "start_now"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_trial_conversions_are_a_422_naming_the_field(staff_client, trial, body, field):
+    response = post(staff_client, f"/api/v1/subscriptions/{trial.pk}/convert-trial", body)
+    assert response.status_code == 422, response.content
+    assert [error["loc"][-1] for error in response.json()["detail"]] == [field]
+
+
+def test_only_a_trial_converts_and_unknown_ids_are_404(staff_client, live):
+    url = "/api/v1/subscriptions/{}/convert-trial"
+    response = post(staff_client, url.format(live.pk), {})
+    assert response.status_code == 422
+    assert [error["loc"][-1] for error in response.json()["detail"]] == ["subscription"]
+    assert post(staff_client, url.format(live.pk + 1000), {}).status_code == 404

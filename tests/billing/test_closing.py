@@ -172,22 +172,30 @@ def test_late_usage_rows_are_closed_too_and_a_second_subscription_does_not_take_
     assert usage(second.invoices.get()) == []
 
 
-def test_an_immediately_cancelled_subscription_closes_calls_of_its_last_period(
+def test_an_immediately_cancelled_subscription_closes_calls_before_its_end_only(
     subscribe, customer, tmp_path
 ):
-    """Cancelled immediately on 21 March: March's invoice is issued then. A call of 25
-    March (after the end, but inside the last period that invoice covered) would have been
-    on it had it arrived in time, so the closing invoice takes it: 1 min × 1.90."""
+    """Cancelled immediately on 21 March: March's invoice is issued then. Late calls
+    arrive: one of 20 March (in its paid window, 1 March to the end on 21 March) goes on
+    the closing invoice, 1 min × 1.90; one of 25 March, after the end, is in no paid
+    window and no later subscription follows, so nobody bills it."""
     customer.account = "acc-romashka"
     customer.save()
     subscription = subscribe()
     cancel_subscription(subscription, at=MARCH_21, immediately=True)
     bill(until=MARCH_21 + timedelta(days=1), at=MARCH_21 + timedelta(days=1))
-    import_calls(tmp_path, "a", "l1,acc-romashka,74951110000,89161234567,2025-03-25T10:00:00,60\n")
+    import_calls(
+        tmp_path,
+        "a",
+        "l1,acc-romashka,74951110000,89161234567,2025-03-20T10:00:00,60\n"
+        "l2,acc-romashka,74951110000,89161234567,2025-03-25T10:00:00,60\n",
+    )
     bill(until=APRIL_1, at=APRIL_1)
     closing = subscription.invoices.get(reason="closing")
     assert closing.total == D("1.90")
     assert (closing.period_start, closing.period_end) == (APRIL_1 - timedelta(days=1), APRIL_1)
+    billed = dict(RatedCall.objects.values_list("cdr_id", "billed_invoice_id"))
+    assert (billed["l1"], billed["l2"]) == (closing.pk, None)
 
 
 def test_a_trial_that_ended_unpaid_has_nothing_to_close(subscribe, customer, tmp_path):

@@ -8,8 +8,9 @@ from decimal import Decimal as D
 import pytest
 from django.db import transaction
 
+from ringup.billing.models import Invoice, InvoiceLine
 from ringup.billing.services.dunning import run_dunning
-from ringup.billing.services.invoicing import bill
+from ringup.billing.services.invoicing import bill, finalise_invoice, issue_credit_note
 from ringup.billing.services.payments import PaymentRefused, collect_payment, record_payment
 from ringup.billing.services.subscriptions import (
     ChangeRequest,
@@ -247,6 +248,87 @@ def test_invoices_are_paid_when_a_payment_settles_them(subscribe, customer):
         "INV-000001",
         "INV-000002",
     ]
+
+
+def paid_numbers() -> list[str]:
+    return [event.payload["invoice"]["number"] for event in events("invoice.paid")]
+
+
+def test_invoices_settled_at_issue_by_a_prepaid_balance_are_paid_once(subscribe, customer):
+    """2,000.00 paid ahead on 15 March (balance −2,000). March's invoice (1,640.00) is
+    covered at issue: paid, dated its issue (1 April). April's (1,640.00) finds 360.00 of
+    credit left and is owed 1,280.00: not paid until a payment of 1,280.00 settles it.
+    Both are written in one chunk of the same run; running again repeats nothing."""
+    subscribe()
+    record_payment(
+        customer, amount=D("2000"), currency="RUB", reference="PP-0", at=MARCH_1 + timedelta(14)
+    )
+    bill(until=MAY_1, at=MAY_1, dry_run=True)
+    assert paid_numbers() == []
+    bill(until=MAY_1, at=MAY_1)
+    (march,) = events("invoice.paid")
+    assert march.payload["invoice"]["number"] == "INV-000001"
+    assert (march.at, march.key) == (APRIL_1, f"invoice.paid:{march.payload['invoice']['id']}")
+    bill(until=MAY_1, at=MAY_1)
+    record_payment(customer, amount=D("1280"), currency="RUB", reference="PP-1", at=MAY_1)
+    assert paid_numbers() == ["INV-000001", "INV-000002"]
+
+
+def test_an_invoice_settled_by_credit_notes_is_paid_once(subscribe, customer):
+    """March's 1,640.00: a credit note of 640.00 leaves 1,000.00 owed (not paid); one of
+    the remaining 1,000.00 settles it. A payment afterwards (an overpayment) announces
+    nothing again."""
+    subscribe()
+    bill(until=APRIL_1, at=APRIL_1)
+    march = Invoice.objects.get()
+    issue_credit_note(march, reason="goodwill", amount=D("640"), at=APRIL_1)
+    assert paid_numbers() == []
+    issue_credit_note(march, reason="service outage", at=APRIL_1 + timedelta(1))
+    (paid,) = events("invoice.paid")
+    assert (paid.payload["invoice"]["number"], paid.at) == ("INV-000001", APRIL_1 + timedelta(1))
+    record_payment(customer, amount=D("100"), currency="RUB", reference="PP-1", at=MAY_1)
+    assert paid_numbers() == ["INV-000001"]
+
+
+def test_a_draft_finalised_for_a_customer_in_credit_is_paid_at_issue(subscribe, customer):
+    """6,000.00 paid ahead; a manual invoice of 6,000.00 is covered on finalising; a second
+    one of 6,000.00 finds no credit left."""
+    subscribe()
+    record_payment(customer, amount=D("6000"), currency="RUB", reference="PP-0", at=MARCH_1)
+
+    def manual() -> Invoice:
+        draft = Invoice.objects.create(
+            customer=customer,
+            period_start=MARCH_1,
+            period_end=MARCH_1 + timedelta(1),
+            currency="RUB",
+            issued_at=MARCH_1 + timedelta(1),
+            due_at=MARCH_1 + timedelta(1),
+            net_amount=0,
+            vat_amount=0,
+            total=0,
+            vat_rate=20,
+            vat_included=True,
+            buyer={"name": customer.name},
+            created_at=MARCH_1,
+        )
+        InvoiceLine.objects.create(
+            invoice=draft,
+            position=1,
+            kind="one_time",
+            code="install",
+            description="On-site installation",
+            quantity=1,
+            amount=6000,
+            vat_amount=1000,
+            total=6000,
+        )
+        return finalise_invoice(draft, at=MARCH_1 + timedelta(1))
+
+    first = manual()
+    manual()
+    (paid,) = events("invoice.paid")
+    assert (paid.payload["invoice"]["id"], paid.at) == (first.pk, MARCH_1 + timedelta(1))
 
 
 def test_a_failed_collection_is_an_event(customer):

@@ -1,5 +1,5 @@
-"""Billing API for the operator's staff: subscriptions (change preview and apply, cancel),
-invoices, credit notes, payments and balances.
+"""Billing API for the operator's staff: subscriptions (change preview and apply, cancel,
+trial conversion), invoices, credit notes, payments and balances.
 
 Authentication, either of:
 - an API key, ``Authorization: Bearer rk_…`` (back office → API keys, or
@@ -137,6 +137,18 @@ class CancelIn(Schema):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     immediately: bool = Field(False, description="End now instead of at the period's end")
+
+
+class ConvertTrialIn(Schema):
+    """The customer's decision to keep a trial: optionally another plan and billing
+    period; with ``start_now`` the trial ends now and paid periods start at the next
+    local midnight (otherwise at the trial's end)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    plan: Code | None = None
+    period: Literal["monthly", "annual"] | None = None
+    start_now: bool = Field(False, description="End the trial now instead of at its end")
 
 
 class CancelOut(Schema):
@@ -312,6 +324,10 @@ def get_subscription(request, subscription_id: int):
     subscription, missing = _subscription_or_404(subscription_id)
     if missing:
         return missing
+    return _subscription_out(subscription)
+
+
+def _subscription_out(subscription) -> dict:
     return {
         "id": subscription.pk,
         "customer": subscription.customer_id,
@@ -388,6 +404,26 @@ def cancel(request, subscription_id: int, payload: CancelIn):
             "amount_due_now": str(outcome.totals.total),
         },
     )
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/convert-trial",
+    response={200: SubscriptionOut, **ERRORS},
+    summary="Keep a trial: it turns paid at its end, or now (optionally on another plan)",
+)
+def convert_trial(request, subscription_id: int, payload: ConvertTrialIn):
+    subscription, missing = _subscription_or_404(subscription_id)
+    if missing:
+        return missing
+    converted = subscriptions.convert_trial(
+        subscription,
+        at=timezone.now(),
+        plan=payload.plan,
+        period=payload.period,
+        start_now=payload.start_now,
+    )
+    found = subscription_selectors.get_subscription(converted.pk)
+    return Status(200, _subscription_out(found))
 
 
 def _invoice_summary(invoice) -> dict:

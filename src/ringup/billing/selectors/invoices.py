@@ -93,6 +93,19 @@ def owing_balances(customer_ids: Iterable[int] | None = None) -> dict[int, Decim
     return {customer: amount for customer, amount in owed.items() if amount > 0}
 
 
+def in_credit(customer_ids: Iterable[int]) -> set[int]:
+    """Of ``customer_ids``, those with a prepaid credit (a negative balance)."""
+    rows = (
+        Entry.objects.filter(account=Account.RECEIVABLE, customer_id__in=list(customer_ids))
+        .values("customer_id")
+        .annotate(balance=Sum("amount"))
+        .filter(balance__lt=0)
+        .values_list("customer_id", "balance")
+    )
+    # SQLite sums in floating point: a balance of -0.000…1 is no credit.
+    return {customer for customer, total in rows if total.quantize(CENT) < 0}
+
+
 @dataclass(frozen=True)
 class OpenInvoice:
     id: int

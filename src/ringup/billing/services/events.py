@@ -7,13 +7,14 @@ can happen only once per subscription or invoice (started, ended, paid …) carr
 that running a step again never emits them twice.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from ringup.events.services import Emission, emit_many
 
 from ..models import Invoice
 from ..selectors.events import customer_snapshots, snapshots
+from ..selectors.invoices import open_invoices
 
 # Kinds that happen at most once for their subject, and whose step may run again (a
 # retried run, two runs at once): keyed "<kind>:<subject id>". ``invoice.issued`` needs no
@@ -104,6 +105,19 @@ def invoice_events(kind: str, invoices: Sequence[tuple[Invoice, datetime]]) -> l
         *subscription_events(kind, by_subscription, subject="invoice"),
         *customer_events(kind, by_customer, subject="invoice"),
     ]
+
+
+def paid_events(
+    owed: set[int], customer_ids: Sequence[int], at: Callable[[Invoice], datetime]
+) -> list[Emission]:
+    """``invoice.paid`` for the invoices ``owed`` (ids, of ``customer_ids``) that are no
+    longer among their customers' open invoices (balance-forward: oldest first), dated
+    ``at(invoice)``. Keyed by the invoice, so an invoice is announced paid once."""
+    if not owed:
+        return []
+    settled = owed - {item.id for item in open_invoices(customer_ids)}
+    invoices = Invoice.objects.filter(pk__in=sorted(settled)).order_by("pk")
+    return invoice_events("invoice.paid", [(invoice, at(invoice)) for invoice in invoices])
 
 
 def publish(*groups: list[Emission]) -> int:

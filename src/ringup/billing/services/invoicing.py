@@ -7,10 +7,16 @@ transaction per chunk: the invoices, their lines, their ledger postings, the usa
 credits they consume, and the numbers they take. A run killed half-way leaves whole
 chunks or nothing, and the next run carries on where it stopped.
 
-A subscription that has ended, whose last period is invoiced, and whose customer's calls
-(or usage rows) from before its end arrive later, gets a *closing* invoice of those: reason
-``closing``, its period the run's last day, so that each run has a key of its own and a
-run repeated for the same day finds the one it wrote.
+Each rated call is billed by the customer's subscription whose paid window contains its
+start, the lowest id where two overlap; a call in a gap between subscriptions by the next
+one to start; a call during a trial by none (:func:`call_stretches`). A subscription that
+has ended, whose last period is invoiced, and whose calls (or usage rows) from before its
+end arrive later, gets a *closing* invoice of those: reason ``closing``, its period the
+run's last day, so that each run has a key of its own and a run repeated for the same day
+finds the one it wrote.
+
+Each invoice written emits ``invoice.issued``, and ``invoice.paid`` too when the
+customer's prepaid credit settles it at issue.
 
 Idempotency is the database's: ``UNIQUE (subscription, period_start, reason)`` and an
 ``INSERT … ON CONFLICT DO NOTHING``. The number series row is locked first, so concurrent
@@ -18,6 +24,7 @@ runs take turns per chunk and numbers have no gaps.
 """
 
 import hashlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +32,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Min, Q, Sum
+from django.db.models import F, Q, Sum
 
 from ringup.customers.models import Customer
 from ringup.engine import ledger
@@ -57,6 +64,7 @@ from ringup.engine.periods import (
     schedule_periods,
 )
 from ringup.engine.pricing import SelectionError
+from ringup.sql import insert_rows
 from ringup.usage.selectors import billable_calls
 from ringup.usage.services import mark_billed
 
@@ -73,12 +81,11 @@ from ..models import (
     Subscription,
     UsageCharge,
 )
-from ..selectors.invoices import invoiced_overlaps, last_billed_ends
+from ..selectors.invoices import in_credit, invoiced_overlaps, last_billed_ends, open_invoices
 from ..selectors.pricing import CatalogPricer
 from ..selectors.subscriptions import BillingView, Schedule, billing_views, schedules
-from .events import invoice_events, publish, subscription_events
+from .events import invoice_events, paid_events, publish, subscription_events
 from .ledger import NewPosting, post, post_many
-from ringup.sql import insert_rows
 
 CHUNK = 2_000
 ATTEMPTS = 3
@@ -227,8 +234,9 @@ def bill(
 
     ``at`` is the time of the run (``created_at``). With ``dry_run`` nothing is written
     and the report is the one a real run would give. Each invoice written emits
-    ``invoice.issued``, unless ``announce`` is off (loading a history: nobody is to be told
-    about invoices of the past).
+    ``invoice.issued`` (and ``invoice.paid`` when a prepaid credit settles it at once),
+    unless ``announce`` is off (loading a history: nobody is to be told about invoices of
+    the past).
     """
     if until > at:
         raise ValueError("until must not be in the future: periods not yet over are not billed")
@@ -356,14 +364,14 @@ def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], lis
         elif _ended_and_billed(schedule, last.get(schedule.id), context.until):
             # Usage that started before the end of the last period invoiced.
             ended[schedule.id] = (schedule.billing_start, min(last[schedule.id], context.until))
-    closing = _late_after_end(ended)
+    closing = _late_after_end(ended, zone)
     if not due and not closing:
         return [], []
     starts = [periods[0].start for periods in due.values()] or [context.until]
     views = billing_views(Q(pk__in=[*due, *closing]), since=min(starts), zone=zone)
     customers = {view.customer_id for view in views.values()}
     usage = _usage(due, context.until) if due else {}
-    calls = _calls(due, views) if due else {}
+    calls = _calls(due, views, zone) if due else {}
     credits = _credits(customers, context.credits_used)
     accounts = _accounts(customers)
     buyers = _buyers(customers)
@@ -434,10 +442,10 @@ def _draft(
         group[0] += count
         group[1] += seconds
         group[2] += amount
-    # Rated calls not billed yet that started before the period's end: the period's own,
-    # included minutes first, and those of earlier periods imported after their invoice,
-    # at their rated cost on lines of their own. Calls before the first paid period
-    # (trial) are never billed.
+    # The rated calls this subscription bills (see call_stretches) not billed yet that
+    # started before the period's end: the period's own, included minutes first, and
+    # those from before it (imported after their invoice, or made in a gap before this
+    # subscription) at their rated cost on lines of their own.
     taken_calls = [row for row in calls if row[1] < period.end]
     calls[:] = [row for row in calls if row[1] >= period.end]
     rated = [
@@ -448,9 +456,9 @@ def _draft(
     late = [
         LateUsage(start.astimezone(settings.zone).date(), description, seconds, cost)
         for _, start, description, seconds, cost, _ in taken_calls
-        if view.billing_start <= start < period.start
+        if start < period.start
     ]
-    call_ids = [row[0] for row in taken_calls if row[1] >= view.billing_start]
+    call_ids = [row[0] for row in taken_calls]
     for group in usage_groups(rated, minutes * 60):
         sums = groups[group.destination]
         sums[0] += group.calls
@@ -519,28 +527,15 @@ def _closing_period(until: datetime, zone) -> BillingPeriod:
 
 
 def _late_after_end(
-    ended: dict[int, tuple[datetime, datetime]],
+    ended: dict[int, tuple[datetime, datetime]], zone
 ) -> dict[int, tuple[datetime, list[tuple], list[tuple]]]:
     """Of the ended subscriptions ``{id: (billing start, limit)}``, those with rated calls
-    (billed by a customer's first subscription only) or usage rows not billed yet that
-    started from the billing start to ``limit``: ``{id: (limit, calls, usage)}``."""
+    they bill (see :func:`call_stretches`) or usage rows not billed yet that started
+    before ``limit``: ``{id: (limit, calls, usage)}``."""
     if not ended:
         return {}
     owners = dict(Subscription.objects.filter(pk__in=list(ended)).values_list("pk", "customer_id"))
-    first = _first_subscriptions(set(owners.values()))
-    billing = {key: owners[key] for key in ended if first.get(owners[key]) == key}
-    calls: dict[int, list[tuple]] = {}
-    if billing:
-        found = billable_calls(
-            billing.values(),
-            min(ended[key][0] for key in billing),
-            max(ended[key][1] for key in billing),
-        )
-        for key, customer in billing.items():
-            since, limit = ended[key]
-            mine = [row for row in found.get(customer, []) if since <= row[1] < limit]
-            if mine:
-                calls[key] = mine
+    calls = _customer_calls({key: (owners[key], ended[key][1]) for key in ended}, zone)
     usage: dict[int, list[tuple]] = defaultdict(list)
     for row in (
         UsageCharge.objects.filter(
@@ -657,33 +652,126 @@ def _usage(due: dict[int, list[BillingPeriod]], until: datetime) -> dict[int, li
     return rows
 
 
-def _first_subscriptions(customers: set[int]) -> dict[int, int]:
-    """Each customer's first subscription (lowest id), the one that bills their calls; a
-    trial left undecided is never billed, so it is not counted."""
-    return dict(
-        Subscription.objects.filter(customer_id__in=customers, trial_converts=True)
-        .values("customer_id")
-        .annotate(first=Min("pk"))
-        .values_list("customer_id", "first")
+def _stretches(customers: set[int], zone) -> dict[int, list[tuple]]:
+    """Per customer, the stretches of time ``(start, end or None, subscription id)`` whose
+    calls each subscription bills, in time order (see :func:`call_stretches`)."""
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for pk, customer, started, first, ended, converts in Subscription.objects.filter(
+        customer_id__in=customers
+    ).values_list(
+        "pk", "customer_id", "started_at", "billing_starts_on", "ended_at", "trial_converts"
+    ):
+        found[customer].append((pk, started, local_midnight(first, zone), ended, converts))
+    return {customer: call_stretches(subs) for customer, subs in found.items()}
+
+
+def call_stretches(subscriptions: Sequence[tuple]) -> list[tuple]:
+    """Which subscription bills a customer's calls, from their subscriptions
+    ``(id, started_at, billing start, ended_at, trial_converts)``: stretches
+    ``(start, end or None, id)`` in time order.
+
+    A call is billed by the subscription whose paid window ``[billing start, ended_at)``
+    contains its start (the lowest id where two overlap). Calls while a subscription is
+    held but not paid for (a trial, an undecided trial, the rest of its first day) are
+    free, and so are calls before the customer's first subscription and after their last
+    one ended. A call in a *gap* — after a paid window ended, while the customer held no
+    subscription at all, before a later one started — is billed by that later subscription
+    (the next to start), on its first invoice among the calls from earlier periods.
+    """
+    if len(subscriptions) == 1:  # the common case: no overlap, no gap
+        pk, _, first, ended, converts = subscriptions[0]
+        return [(first, ended, pk)] if converts and (ended is None or ended > first) else []
+    windows = [
+        (pk, first, ended)
+        for pk, _, first, ended, converts in subscriptions
+        if converts and (ended is None or ended > first)
+    ]
+    points = sorted(
+        {t for _, started, first, ended, _ in subscriptions for t in (started, first, ended) if t}
     )
+    stretches: list[tuple] = []
+    for index, start in enumerate(points):
+        end = points[index + 1] if index + 1 < len(points) else None
+        owner = _owner(start, end, subscriptions, windows)
+        if owner is None:
+            continue
+        if stretches and stretches[-1][1] == start and stretches[-1][2] == owner:
+            stretches[-1] = (stretches[-1][0], end, owner)
+        else:
+            stretches.append((start, end, owner))
+    return stretches
 
 
-def _calls(due: dict[int, list[BillingPeriod]], views: dict) -> dict[int, list[tuple]]:
-    """Rated calls not billed yet that started from the first paid period to the end of
-    the last due one, per subscription, oldest first. A customer's calls are billed by
-    their first subscription (lowest id) only, so a customer with two subscriptions is
-    never billed a call twice."""
-    customers = {views[key].customer_id for key in due}
-    first = _first_subscriptions(customers)
-    billing = {
-        key: views[key].customer_id for key in due if first.get(views[key].customer_id) == key
+def _owner(start, end, subscriptions, windows) -> int | None:
+    """The subscription billing the calls of ``[start, end)``, a stretch in which no
+    subscription starts, ends or begins to be paid for."""
+    paying = [
+        pk for pk, first, ended in windows if first <= start and (ended is None or start < ended)
+    ]
+    if paying:
+        return min(paying)
+    if end is None or any(
+        started <= start and (ended is None or start < ended)
+        for _, started, _, ended, _ in subscriptions
+    ):
+        return None  # held but not paid for (a trial), or after the last one ended
+    if not any(ended is not None and ended <= start for _, _, ended in windows):
+        return None  # before the first paid window
+    later = [(started, pk) for pk, started, _, _, _ in subscriptions if started >= end]
+    paid = {pk for pk, _, _ in windows}
+    later = [item for item in later if item[1] in paid]
+    return min(later)[1] if later else None
+
+
+def _start(row: tuple) -> datetime:
+    return row[1]
+
+
+def _owned(calls: list[tuple], stretches: list[tuple], limit: datetime) -> list[tuple]:
+    """Of a customer's ``calls`` (oldest first), those in ``stretches`` that started
+    before ``limit``: a slice per stretch, found by bisection (no work per call)."""
+    owned: list[tuple] = []
+    for start, end, _ in stretches:
+        stop = limit if end is None else min(end, limit)
+        low, high = bisect_left(calls, start, key=_start), bisect_left(calls, stop, key=_start)
+        if (low, high) == (0, len(calls)) and len(stretches) == 1:
+            return calls  # all of them, the usual case: no copy
+        owned += calls[low:high]
+    return owned
+
+
+def _customer_calls(wanted: dict[int, tuple[int, datetime]], zone) -> dict[int, list[tuple]]:
+    """For subscriptions ``{id: (customer, limit)}``, the rated calls not billed yet that
+    each bills (see :func:`call_stretches`) and that started before its limit, oldest
+    first; subscriptions billing none are left out."""
+    stretches = _stretches({customer for customer, _ in wanted.values()}, zone)
+    spans = {
+        key: [s for s in stretches.get(customer, []) if s[2] == key and s[0] < limit]
+        for key, (customer, limit) in wanted.items()
     }
+    billing = {key: wanted[key] for key, mine in spans.items() if mine}
     if not billing:
         return {}
-    since = min(views[key].billing_start for key in billing)
-    until = max(due[key][-1].end for key in billing)
-    found = billable_calls(billing.values(), since, until)
-    return {key: found.get(customer, []) for key, customer in billing.items()}
+    found = billable_calls(
+        {customer for customer, _ in billing.values()},
+        min(spans[key][0][0] for key in billing),
+        max(limit for _, limit in billing.values()),
+    )
+    calls = {}
+    for key, (customer, limit) in billing.items():
+        mine = _owned(found.get(customer, []), spans[key], limit)
+        if mine:
+            calls[key] = mine
+    return calls
+
+
+def _calls(due: dict[int, list[BillingPeriod]], views: dict, zone) -> dict[int, list[tuple]]:
+    """Rated calls not billed yet that each due subscription bills (see
+    :func:`call_stretches`) and that started before the end of its last due period, oldest
+    first. Each call belongs to one subscription, so none is billed twice."""
+    return _customer_calls(
+        {key: (views[key].customer_id, periods[-1].end) for key, periods in due.items()}, zone
+    )
 
 
 def _credits(customers: set[int], dry_used: dict[int, Decimal]) -> dict[int, list[list]]:
@@ -763,6 +851,8 @@ def _commit(drafts: list[Draft], context: _Context) -> tuple[list[Draft], list[R
         if len(inserted) != len(keep):
             raise _Conflict  # written by a path that does not take the series lock
         ids = dict(inserted)
+        # Only a customer in credit before these invoices can have one paid at issue.
+        prepaid = in_credit({draft.customer_id for draft in keep}) if context.announce else set()
         insert_rows(
             InvoiceLine,
             LINE_COLUMNS,
@@ -790,6 +880,7 @@ def _commit(drafts: list[Draft], context: _Context) -> tuple[list[Draft], list[R
         )
         if context.announce:
             _announce(keep, ids)
+            _announce_paid_at_issue(keep, ids, prepaid)
         series.next_value += len(keep)
         series.save(update_fields=["next_value"])
     return keep, refused
@@ -807,6 +898,17 @@ def _announce(drafts: list[Draft], ids: dict[str, int]) -> None:
             subject="invoice",
         )
     )
+
+
+def _announce_paid_at_issue(drafts: list[Draft], ids: dict[str, int], prepaid: set[int]) -> None:
+    """``invoice.paid`` for the invoices written that the prepaid credit of their customer
+    (``prepaid``: those in credit before) settled at once."""
+    owed = {
+        ids[draft.number]
+        for draft in drafts
+        if draft.customer_id in prepaid and draft.totals.total > 0
+    }
+    publish(paid_events(owed, sorted(prepaid), lambda invoice: invoice.issued_at))
 
 
 def _invoice_event(draft: Draft, ids: dict[str, int]) -> dict:
@@ -926,8 +1028,10 @@ class InvoiceRefused(ValueError):
 
 
 def finalise_invoice(invoice: Invoice, *, at: datetime) -> Invoice:
-    """Check, number and post a draft invoice. Refuses one that charges a recurring fee
-    twice for a period, whether within itself or against another invoice."""
+    """Check, number and post a draft invoice, emitting ``invoice.issued`` (and
+    ``invoice.paid`` when the customer's prepaid credit settles it). Refuses one that
+    charges a recurring fee twice for a period, whether within itself or against another
+    invoice."""
     settings = billing_settings()
     with transaction.atomic():
         draft = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -948,6 +1052,7 @@ def finalise_invoice(invoice: Invoice, *, at: datetime) -> Invoice:
                 vat=Sum("vat_amount"), total=Sum("total")
             ).items()
         }
+        prepaid = in_credit([draft.customer_id])
         (number,) = _take_numbers(NumberSeries.Code.INVOICE, 1, settings)
         draft.vat_amount = quantize(sums["vat"], draft.currency)
         draft.total = quantize(sums["total"], draft.currency)
@@ -967,7 +1072,14 @@ def finalise_invoice(invoice: Invoice, *, at: datetime) -> Invoice:
                 ),
             )
         )
-        publish(invoice_events("invoice.issued", [(draft, draft.issued_at)]))
+        publish(
+            invoice_events("invoice.issued", [(draft, draft.issued_at)]),
+            paid_events(
+                {draft.pk} if prepaid and draft.total > 0 else set(),
+                [draft.customer_id],
+                lambda invoice: invoice.issued_at,
+            ),
+        )
     invoice.refresh_from_db()
     return invoice
 
@@ -1000,7 +1112,8 @@ def issue_credit_note(
     invoice: Invoice, *, reason: str, at: datetime, amount: Decimal | None = None
 ) -> CreditNote:
     """Credit ``amount`` (VAT included; default: all not yet credited) of a finalised
-    invoice, with the invoice's VAT share, under the next credit-note number."""
+    invoice, with the invoice's VAT share, under the next credit-note number. The invoices
+    it settles (balance-forward: the oldest owed first) emit ``invoice.paid``."""
     settings = billing_settings()
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -1018,6 +1131,7 @@ def issue_credit_note(
             if invoice.total
             else ZERO
         )
+        owed_before = {item.id for item in open_invoices([invoice.customer_id])}
         (number,) = _take_numbers(NumberSeries.Code.CREDIT_NOTE, 1, settings)
         note = CreditNote.objects.create(
             invoice=invoice,
@@ -1048,4 +1162,6 @@ def issue_credit_note(
                 entries=ledger.credit_note_entries(invoice.customer_id, amount - vat, vat, amount),
             )
         )
+        # Balance-forward: the credit settles the oldest invoices owed, maybe not this one.
+        publish(paid_events(owed_before, [invoice.customer_id], lambda _: at))
     return note

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ringup.engine import ledger
+from ringup.sql import insert_groups, insert_rows
 
 from ..models import Entry, Posting
-from ringup.sql import insert_groups, insert_rows
 
 SOURCES = {
     Posting.Kind.INVOICE: "invoice_id",

@@ -18,13 +18,13 @@ from ringup.customers.models import Customer
 from ringup.engine import ledger
 from ringup.engine.money import MoneyError, quantize
 from ringup.engine.pricing import SelectionError
+from ringup.sql import insert_rows
 
-from ..models import Invoice, Payment, Posting, Subscription
+from ..models import Payment, Posting, Subscription
 from ..selectors.invoices import open_invoices
 from .dunning import run_dunning
-from .events import customer_events, invoice_events, publish
+from .events import customer_events, paid_events, publish
 from .ledger import NewPosting, post, post_many
-from ringup.sql import insert_rows
 from .subscriptions import convert_trial
 
 BATCH = 500
@@ -268,6 +268,4 @@ def _open_invoice_ids(customer_ids: Sequence[int]) -> set[int]:
 def _emit_paid(owed_before: set[int], paid_at: dict[int, datetime]) -> None:
     """``invoice.paid`` for the invoices of ``paid_at``'s customers that were owed before
     their payments and are settled now (oldest first, balance-forward)."""
-    settled = owed_before - _open_invoice_ids(sorted(paid_at))
-    invoices = Invoice.objects.filter(pk__in=sorted(settled)).order_by("pk")
-    publish(invoice_events("invoice.paid", [(inv, paid_at[inv.customer_id]) for inv in invoices]))
+    publish(paid_events(owed_before, sorted(paid_at), lambda inv: paid_at[inv.customer_id]))
