@@ -1,0 +1,1 @@
+"""Mailings: one-off, scheduled, recurring and triggered e-mail to segments, with consent, tracking and control groups."""

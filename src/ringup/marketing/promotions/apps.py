@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PromotionsConfig(AppConfig):
+    name = "ringup.marketing.promotions"
+    label = "promotions"
+    verbose_name = "Promotions"

@@ -1,0 +1,1 @@
+"""The referral program: links and codes, attribution, rewards as balance credit, abuse checks."""

@@ -1,0 +1,1 @@
+"""Segments: customer conditions combined freely, each compiled to one SQL query."""
