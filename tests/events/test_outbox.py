@@ -199,11 +199,12 @@ def test_dispatch_is_sent_once_per_transaction_after_commit(db, register, monkey
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_dispatchers_never_run_a_delivery_twice(register):
-    """Two dispatcher threads over 40 deliveries: each handler runs once. The first two
-    handlers meet at a barrier, so both dispatchers demonstrably hold a delivery at once
-    (SKIP LOCKED let the second pass the first's locked row)."""
+def test_concurrent_dispatchers_never_run_a_delivery_twice(register, monkeypatch):
+    """Two dispatcher threads over 40 deliveries, claimed 5 at a time: each handler runs
+    once. The first two handlers meet at a barrier, so both dispatchers demonstrably hold
+    a batch at once (SKIP LOCKED let the second pass the first's locked rows)."""
     needs_postgres()
+    monkeypatch.setattr(services, "BATCH", 5)
     barrier = threading.Barrier(2, timeout=20)
     runs, lock = [], threading.Lock()
 

@@ -6,13 +6,13 @@ them, so a rolled-back change leaves no event and a committed one always has its
 deliveries. After the commit a ``ringup.events.dispatch`` task is sent; beat sweeps every
 minute too, so a lost message (broker down, worker killed) only delays a delivery.
 
-``dispatch`` runs due deliveries, each in its own transaction with its row locked
+``dispatch`` runs due deliveries in batches, their rows locked
 (``SELECT … FOR UPDATE SKIP LOCKED``; on SQLite the ``IMMEDIATE`` transaction serialises
-dispatchers instead). The handler runs in a savepoint of that transaction and the
-delivery is marked done in it, so its writes and "done" commit together: a consumer sees
-an event once. A handler that raises has its writes rolled back; the delivery's attempts
-grow and it is retried later with exponential backoff and jitter, and is ``dead`` after
-``RINGUP_EVENTS_MAX_ATTEMPTS`` failures.
+dispatchers instead). Each handler runs in a savepoint of the batch's transaction and its
+delivery is marked done in it, so a handler's writes and "done" commit together: a
+consumer sees an event once. A handler that raises has its writes rolled back; the
+delivery's attempts grow and it is retried later with exponential backoff and jitter, and
+is ``dead`` after ``RINGUP_EVENTS_MAX_ATTEMPTS`` failures.
 """
 
 import json
@@ -143,11 +143,17 @@ def _write_deliveries(events: list[Event]) -> None:
 
 
 def _dispatch_on_commit() -> None:
-    # One task per transaction is enough: it runs every due delivery.
+    on_commit_once(_send_dispatch)
+
+
+def on_commit_once(send) -> None:
+    """Call ``send`` once after the current transaction commits, however many writes in it
+    ask for it: one "there is work" task per transaction is enough, since the task runs
+    everything due. Outside a transaction, ``send`` runs at once."""
     pending = getattr(connection, "run_on_commit", [])
-    if connection.in_atomic_block and any(entry[1] is _send_dispatch for entry in pending):
+    if connection.in_atomic_block and any(entry[1] is send for entry in pending):
         return
-    transaction.on_commit(_send_dispatch, robust=True)
+    transaction.on_commit(send, robust=True)
 
 
 def _send_dispatch() -> None:
@@ -161,51 +167,60 @@ def _send_dispatch() -> None:
         log.warning("could not send the dispatch task; the sweep will deliver", exc_info=True)
 
 
+#: Deliveries claimed and committed together: one commit per batch rather than per
+#: delivery is what lets a demo load or a bill run's events drain in seconds.
+BATCH = 50
+
+
 def dispatch(
     *, at: datetime, limit: int = 500, consumers: Iterable[str] | None = None
 ) -> dict[str, int]:
     """Run up to ``limit`` deliveries due at ``at`` (only those to ``consumers``, when
     given); returns how many were ``done``, ``retried`` (failed, scheduled again) and
-    ``dead`` (failed for the last time)."""
+    ``dead`` (failed for the last time).
+
+    Deliveries are claimed in batches, each handler in a savepoint of the batch's
+    transaction. If the commit itself fails (a deferred constraint a handler broke, which
+    no savepoint catches), the batch is rolled back whole and the rest of this run goes
+    one delivery per transaction, so the culprit is found and recorded alone.
+    """
     counts = {"done": 0, "retried": 0, "dead": 0}
     names = None if consumers is None else list(consumers)
-    for _ in range(limit):
-        outcome = _dispatch_one(at, names)
-        if outcome is None:
+    size = BATCH
+    while limit > 0:
+        try:
+            outcomes = _dispatch_batch(at, names, min(size, limit))
+        except DatabaseError:
+            if size == 1:
+                raise
+            size = 1
+            continue
+        if not outcomes:
             break
-        counts[outcome] += 1
+        for outcome in outcomes:
+            counts[outcome] += 1
+        limit -= len(outcomes)
     return counts
 
 
-def _dispatch_one(at: datetime, consumers: list[str] | None) -> str | None:
-    claimed: list[Delivery] = []
+def _dispatch_batch(at: datetime, consumers: list[str] | None, size: int) -> list[str]:
     due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=at)
     if consumers is not None:
         due = due.filter(consumer__in=consumers)
+    claimed: list[Delivery] = []
     try:
         with transaction.atomic():
-            delivery = (
+            claimed = list(
                 due.select_for_update(skip_locked=True, of=("self",))
                 .select_related("event")
-                .order_by("next_attempt_at", "id")
-                .first()
+                .order_by("next_attempt_at", "id")[:size]
             )
-            if delivery is None:
-                return None
-            claimed.append(delivery)
-            handle = registry.handler(delivery.consumer)
-            try:
-                if handle is None:
-                    raise LookupError(f"no consumer {delivery.consumer!r} is registered")
-                with transaction.atomic():
-                    handle(delivery.event)
-            except Exception as error:
-                return _failed(delivery, error, at)
-            delivery.status, delivery.done_at = Delivery.Status.DONE, at
-            delivery.save(update_fields=["status", "done_at"])
-            return "done"
+            outcomes = [_run(delivery, at) for delivery in claimed]
+            done = [d.pk for d, outcome in zip(claimed, outcomes, strict=True) if outcome == "done"]
+            Delivery.objects.filter(pk__in=done).update(status=Delivery.Status.DONE, done_at=at)
+            return outcomes
     except DatabaseError as error:
-        if not claimed:
+        if len(claimed) != 1:
             raise
         # The commit itself failed (a deferred constraint the handler's writes broke):
         # everything was rolled back, so the failure is recorded in a transaction of its own.
@@ -215,7 +230,21 @@ def _dispatch_one(at: datetime, consumers: list[str] | None) -> str | None:
                 .filter(pk=claimed[0].pk, status=Delivery.Status.PENDING)
                 .first()
             )
-            return _failed(delivery, error, at) if delivery else "retried"
+            return [_failed(delivery, error, at) if delivery else "retried"]
+
+
+def _run(delivery: Delivery, at: datetime) -> str:
+    """Hand ``delivery``'s event to its consumer in a savepoint: a handler that raises has
+    its writes undone and the failure recorded."""
+    handle = registry.handler(delivery.consumer)
+    try:
+        if handle is None:
+            raise LookupError(f"no consumer {delivery.consumer!r} is registered")
+        with transaction.atomic():
+            handle(delivery.event)
+    except Exception as error:
+        return _failed(delivery, error, at)
+    return "done"
 
 
 def _failed(delivery: Delivery, error: Exception, at: datetime) -> str:

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from ringup.events.services import on_commit_once
+
 from .adapters import Adapter, Outcome, WebhookAdapter, configured_adapter
 from .models import Account, Operation, WebhookEndpoint
 
@@ -79,7 +81,7 @@ def record_operation(event) -> Operation | None:
         next_attempt_at=min(event.at, timezone.now()),
         created_at=timezone.now(),
     )
-    transaction.on_commit(send_deliver_task, robust=True)
+    on_commit_once(send_deliver_task)
     return operation
 
 
@@ -264,7 +266,7 @@ def enable_endpoint(endpoint: WebhookEndpoint, *, at: datetime) -> None:
         Operation.objects.filter(status=Operation.Status.PENDING, next_attempt_at__gt=at).update(
             next_attempt_at=at
         )
-        transaction.on_commit(send_deliver_task, robust=True)
+        on_commit_once(send_deliver_task)
 
 
 def retry_now(operations, *, at: datetime) -> int:
@@ -276,5 +278,5 @@ def retry_now(operations, *, at: datetime) -> int:
             .exclude(status=Operation.Status.DELIVERED)
             .update(status=Operation.Status.PENDING, next_attempt_at=at)
         )
-        transaction.on_commit(send_deliver_task, robust=True)
+        on_commit_once(send_deliver_task)
     return count
