@@ -1,11 +1,21 @@
-"""The Russian catalogue: the compiled .mo matches its .po, and covers the sign-up pages."""
+"""The Russian catalogue: the compiled .mo matches its .po and covers every string, and the
+public pages, quote and its PDF read in Russian for a Russian visitor."""
 
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from django.conf import settings
+from django.utils import timezone
 
 import ringup
+from ringup.catalog import services
+from ringup.catalog.models import Option, Plan, TrafficPackage
 
 LOCALE = Path(ringup.__file__).parent / "locale" / "ru" / "LC_MESSAGES"
 
@@ -35,3 +45,124 @@ def test_every_sign_up_string_is_translated():
         "Choose either an option or a plan.",
         "Must be after the start.",
     }
+
+
+# The public pages in Russian ------------------------------------------------------------
+
+RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
+
+#: Tags whose text is the page's own wording (headings, labels, buttons, table headers).
+WORDING_TAGS = {"title", "h1", "h2", "h3", "legend", "label", "th", "button", "summary", "dt"}
+
+
+class _Wording(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in WORDING_TAGS:
+            self.open.append(tag)
+            self.texts.append("")
+
+    def handle_endtag(self, tag):
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+
+    def handle_data(self, data):
+        if self.open:
+            self.texts[-1] += data
+
+
+def english_wording(html: str, names: set[str]) -> list[str]:
+    """The headings, labels, buttons and table headers of ``html`` that still contain an
+    English word once the catalogue's own names (plans, options, bundles) are taken out."""
+    parser = _Wording()
+    parser.feed(html)
+    left = []
+    for text in parser.texts:
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(name, "")
+        # Acronyms (PDF, CRM, IVR) read the same in both languages.
+        if re.search(r"\b(?=[A-Za-z]*[a-z])[A-Za-z]{3,}\b", text):
+            left.append(" ".join(text.split()))
+    return left
+
+
+def catalogue_names() -> set[str]:
+    """Catalogue data, which the operator writes in its own words: not translated here."""
+    return {
+        *Plan.objects.values_list("name", flat=True),
+        *Plan.objects.values_list("tagline", flat=True),
+        *Option.objects.values_list("name", flat=True),
+        *Option.objects.values_list("description", flat=True),
+        *TrafficPackage.objects.values_list("name", flat=True),
+        settings.OPERATOR_NAME,
+    } - {""}
+
+
+@pytest.mark.django_db
+def test_the_pricing_page_is_russian_for_a_russian_browser(client, catalog):
+    """Office PBX for 12 employees with call recording: 890 + 12 × 75 + 12 × 49 = 2,378 a
+    month, written the Russian way (non-breaking space between thousands, comma, ₽ last)."""
+    query = "?plan=office-pbx&employees=12&options=call-recording-pro"
+    html = client.get("/pricing/" + query, **RU).content.decode()
+    assert '<html lang="ru">' in html
+    for text in (
+        "Тарифы",
+        "Настройте тариф Office PBX",
+        "Сотрудники",
+        "Период оплаты",
+        "Итого в месяц",
+        "Ваша цена",
+        "Сохранить и поделиться",
+        "Попробовать бесплатно",
+    ):
+        assert text in html, text
+    assert "2\xa0378,00\xa0₽" in html
+    assert english_wording(html, catalogue_names()) == []
+    assert "Configure" not in html and "Monthly total" not in html
+
+
+@pytest.mark.django_db
+def test_the_advisor_is_russian_with_the_language_cookie(client, catalog):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    blank = client.get("/advisor/").content.decode()
+    assert "Какой тариф подойдёт вашей команде?" in blank
+    assert "Здесь появится рекомендация" in blank
+    assert "Запись разговоров" in blank  # the needs, labelled by the site
+    assert english_wording(blank, catalogue_names()) == []
+    answered = client.get(
+        "/advisor/",
+        {"employees": "12", "agents": "2", "calls_per_day": "40", "needs": ["call_recording"]},
+    ).content.decode()
+    for text in ("Наша рекомендация", "Почему", "Стоимость", "Открыть в калькуляторе"):
+        assert text in answered, text
+    assert english_wording(answered, catalogue_names()) == []
+
+
+@pytest.mark.django_db
+def test_a_shared_quote_and_its_pdf_in_russian(client, catalog, artifacts):
+    quote = services.create_quote(
+        services.QuoteRequest(plan="office-pbx", employees=12, customer_name="ООО Ромашка"),
+        at=timezone.now(),
+    )
+    html = client.get(f"/q/{quote.token}/", **RU).content.decode()
+    assert "Коммерческое предложение" in html and "12 сотрудников" in html
+    assert english_wording(html, catalogue_names()) == []
+    response = client.get(f"/q/{quote.token}/pdf/", **RU)
+    assert response.content.startswith(b"%PDF")
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext is missing (apt-get install poppler-utils)")
+    pdf = artifacts / "quote-ru.pdf"
+    pdf.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Коммерческое предложение" in text and "Условия" in text and "Страница 1 из" in text
+
+
+@pytest.mark.django_db
+def test_english_stays_the_default(client, catalog):
+    html = client.get("/pricing/").content.decode()
+    assert '<html lang="en">' in html and "Configure Office PBX" in html
+    assert "Configure Office PBX" in english_wording(html, catalogue_names() - {"Office PBX"})

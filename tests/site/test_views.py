@@ -184,7 +184,8 @@ def test_quote_page_shows_every_line_totals_and_validity(client, saved_quote):
     assert "Romashka LLC" in html
     assert figure(html, "monthly-total") == rub(MONTHLY)
     assert figure(html, "period-total") == rub(MONTHLY + ONE_TIME)
-    assert f"Valid until</dt><dd>{saved_quote.valid_until:%-d %B %Y}" in html
+    # The page shows the date in the operator's time zone, a day later than UTC at night.
+    assert f"Valid until</dt><dd>{timezone.localtime(saved_quote.valid_until):%-d %B %Y}" in html
     assert f'href="/q/{saved_quote.token}/pdf/"' in html
     assert f'href="/signup/?quote={saved_quote.token}"' in html
     assert (

@@ -2,6 +2,8 @@
 
 import phonenumbers
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ringup.billing.services.subscriptions import KEEP, ChangeRequest
 from ringup.catalog.models import Plan
@@ -12,12 +14,15 @@ from .selectors import Service
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Company or your name")
+    name = forms.CharField(max_length=200, label=gettext_lazy("Company or your name"))
     phone = forms.CharField(
-        max_length=32, required=False, label="Phone", help_text="For example +7 495 123-45-67"
+        max_length=32,
+        required=False,
+        label=gettext_lazy("Phone"),
+        help_text=gettext_lazy("For example +7 495 123-45-67"),
     )
     language = forms.ChoiceField(
-        choices=Language.choices, label="Language of e-mails and help pages"
+        choices=Language.choices, label=gettext_lazy("Language of e-mails and help pages")
     )
 
     def __init__(self, *args, country: str = "RU", **kwargs):
@@ -32,17 +37,20 @@ class ProfileForm(forms.Form):
         try:
             number = phonenumbers.parse(raw, self.country or "RU")
         except phonenumbers.NumberParseException:
-            raise forms.ValidationError("Enter a phone number, e.g. +7 495 123-45-67") from None
+            raise forms.ValidationError(_("Enter a phone number, e.g. +7 495 123-45-67")) from None
         if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError("This is not a valid phone number")
+            raise forms.ValidationError(_("This is not a valid phone number"))
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class NotificationForm(forms.Form):
-    invoices = forms.BooleanField(required=False, label="A new invoice is issued")
-    trial_reminders = forms.BooleanField(required=False, label="My trial ends soon, or has ended")
+    invoices = forms.BooleanField(required=False, label=gettext_lazy("A new invoice is issued"))
+    trial_reminders = forms.BooleanField(
+        required=False, label=gettext_lazy("My trial ends soon, or has ended")
+    )
     product_news = forms.BooleanField(
-        required=False, label="Product news and offers (a few times a month at most)"
+        required=False,
+        label=gettext_lazy("Product news and offers (a few times a month at most)"),
     )
 
 
@@ -62,18 +70,20 @@ def change_request(data, service: Service) -> ChangeRequest:
     if data.get("add"):
         code = data["add"]
         if code not in offered:
-            raise SelectionError({"add": "this option is not offered on your plan"})
+            raise SelectionError({"add": _("this option is not offered on your plan")})
         options = tuple(sorted({*current, code}))
     elif data.get("remove"):
         code = data["remove"]
         if code not in current:
-            raise SelectionError({"remove": "this option is not on your subscription"})
+            raise SelectionError({"remove": _("this option is not on your subscription")})
         options = tuple(code_ for code_ in current if code_ != code)
     elif data.get("options"):
         wanted = data.getlist("option")
         unknown = set(wanted) - set(offered)
         if unknown:
-            raise SelectionError({"option": "not offered on your plan: " + ", ".join(unknown)})
+            raise SelectionError(
+                {"option": _("not offered on your plan: %(codes)s") % {"codes": ", ".join(unknown)}}
+            )
         options = tuple(sorted(set(wanted)))
     employees = _whole(data, "employees")
     numbers = _whole(data, "numbers")
@@ -84,7 +94,7 @@ def change_request(data, service: Service) -> ChangeRequest:
     if plan == service.subscription.plan.code:
         plan = None
     elif plan is not None and not Plan.objects.filter(code=plan, is_public=True).exists():
-        raise SelectionError({"plan": "no such plan"})
+        raise SelectionError({"plan": _("no such plan")})
     return ChangeRequest(
         plan=plan, employees=employees, numbers=numbers, options=options, traffic_package=package
     )
@@ -96,4 +106,4 @@ def _whole(data, field: str) -> int | None:
     try:
         return int(data[field])
     except ValueError:
-        raise SelectionError({field: "enter a whole number"}) from None
+        raise SelectionError({field: _("enter a whole number")}) from None

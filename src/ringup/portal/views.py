@@ -15,7 +15,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ringup.billing.conf import billing_settings
@@ -185,12 +186,16 @@ def confirm(request, pk: int):
         previewed = services.read_change(request.POST.get("token", ""), subscription.pk)
         change_subscription(subscription, previewed.request, at=previewed.at)
     except services.ChangeExpired:
-        messages.error(request, "That preview has expired. Please check the new price again.")
+        messages.error(request, _("That preview has expired. Please check the new price again."))
         return redirect("portal:change", pk=subscription.pk)
     except SelectionError as error:
-        messages.error(request, "The change was not made: " + "; ".join(error.errors.values()))
+        messages.error(
+            request,
+            _("The change was not made: %(reasons)s")
+            % {"reasons": "; ".join(error.errors.values())},
+        )
         return redirect("portal:change", pk=subscription.pk)
-    messages.success(request, "Done: your subscription is updated.")
+    messages.success(request, _("Done: your subscription is updated."))
     return redirect("portal:dashboard")
 
 
@@ -204,12 +209,14 @@ def convert(request, pk: int):
     try:
         convert_trial(subscription, at=timezone.now(), start_now=start_now)
     except SelectionError as error:
-        messages.error(request, "Not done: " + "; ".join(error.errors.values()))
+        messages.error(
+            request, _("Not done: %(reasons)s") % {"reasons": "; ".join(error.errors.values())}
+        )
         return redirect("portal:dashboard")
     if start_now:
-        messages.success(request, "Welcome aboard: your paid service starts at midnight.")
+        messages.success(request, _("Welcome aboard: your paid service starts at midnight."))
     else:
-        messages.success(request, "Done: your service continues after the trial.")
+        messages.success(request, _("Done: your service continues after the trial."))
     return redirect("portal:dashboard")
 
 
@@ -223,11 +230,18 @@ def cancel(request, pk: int):
         try:
             outcome = cancel_subscription(subscription, at=at)
         except SelectionError as error:
-            messages.error(request, "Not cancelled: " + "; ".join(error.errors.values()))
+            messages.error(
+                request,
+                _("Not cancelled: %(reasons)s") % {"reasons": "; ".join(error.errors.values())},
+            )
             return redirect("portal:dashboard")
         zone = billing_settings().zone
         ends = timezone.localtime(outcome.ended_at, zone)
-        messages.success(request, f"Cancelled: your service runs until {ends:%d %b %Y %H:%M}.")
+        messages.success(
+            request,
+            _("Cancelled: your service runs until %(end)s.")
+            % {"end": dateformat.format(ends, _("d M Y H:i"))},
+        )
         return redirect("portal:dashboard")
     return render(request, "portal/cancel.html", {"service": service})
 
@@ -369,7 +383,7 @@ def profile(request):
         if form.is_valid() and mail.is_valid():
             services.update_profile(customer, **form.cleaned_data)
             services.save_notification_settings(customer, **mail.cleaned_data, at=timezone.now())
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("portal:profile")
     else:
         form = ProfileForm(initial=initial_profile, country=customer.country)

@@ -6,13 +6,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 from ringup.catalog.models import Plan
 from ringup.catalog.services import QuoteRequest
 from ringup.engine import advisor
 from ringup.engine.pricing import MAX_EMPLOYEES, MAX_NUMBERS, Period
 
-code_validator = RegexValidator(r"^[A-Za-z0-9_-]{1,40}$", "Not a valid code.")
+code_validator = RegexValidator(r"^[A-Za-z0-9_-]{1,40}$", _("Not a valid code."))
 
 #: Where the engine names a field differently from the calculator form.
 ENGINE_FIELDS = {"numbers.local": "extra_numbers", "numbers.tollfree": "tollfree_numbers"}
@@ -118,10 +119,22 @@ def selection_query(
 
 
 MISSED_CALL_COSTS = [
-    (advisor.MissedCallCost.LOW.value, "Low", "Callers ring back or leave a message"),
-    (advisor.MissedCallCost.MEDIUM.value, "Medium", "Some callers try a competitor"),
-    (advisor.MissedCallCost.HIGH.value, "High", "A missed call is a lost client"),
+    (advisor.MissedCallCost.LOW.value, _("Low"), _("Callers ring back or leave a message")),
+    (advisor.MissedCallCost.MEDIUM.value, _("Medium"), _("Some callers try a competitor")),
+    (advisor.MissedCallCost.HIGH.value, _("High"), _("A missed call is a lost client")),
 ]
+
+
+#: The advisor's needs as the form labels them; the engine words them in English only.
+NEED_LABELS = {
+    "internal_calls": _("Short internal numbers and free calls between employees"),
+    "ivr": _("A voice menu (IVR)"),
+    "queues": _("Call queues with distribution between agents"),
+    "call_recording": _("Call recording"),
+    "crm_integration": _("CRM integration"),
+    "tollfree_number": _("A toll-free 8-800 number"),
+    "mobile_integration": _("Mobile integration (employees' mobiles as extensions)"),
+}
 
 
 class AdvisorForm(forms.Form):
@@ -132,13 +145,16 @@ class AdvisorForm(forms.Form):
     )
     missed_call_cost = forms.ChoiceField(
         required=False,
-        choices=[(code, label) for code, label, _ in MISSED_CALL_COSTS],
+        choices=[(code, label) for code, label, _text in MISSED_CALL_COSTS],
         initial=advisor.MissedCallCost.MEDIUM.value,
         widget=forms.RadioSelect,
     )
     needs = forms.MultipleChoiceField(
         required=False,
-        choices=[(code, text[:1].upper() + text[1:]) for code, text in advisor.NEEDS.items()],
+        choices=[
+            (code, NEED_LABELS.get(code, text[:1].upper() + text[1:]))
+            for code, text in advisor.NEEDS.items()
+        ],
         widget=forms.CheckboxSelectMultiple,
     )
 
