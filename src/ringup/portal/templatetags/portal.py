@@ -3,25 +3,24 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_decimal
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
+
+from ringup.engine.money import format_money
 
 register = template.Library()
-
-SIGNS = {"RUB": "₽", "EUR": "€", "USD": "$"}
 
 
 @register.filter
 def money(amount, currency: str = "RUB") -> str:
-    """``-581.94, "RUB"`` → ``−₽581.94``; empty for no amount."""
+    """``-581.94, "RUB"`` → ``−₽581.94`` in English, ``−581,94 ₽`` in Russian (the active
+    language); empty for no amount. The minus is a real minus sign, as on the invoice."""
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):
         return ""
-    sign = SIGNS.get(currency, f"{currency} ")
-    text = format_decimal(abs(value), format="#,##0.00", locale="en")
-    return f"{'−' if value < 0 else ''}{sign}{text}"
+    language = translation.to_locale(translation.get_language() or "en")
+    return f"{'−' if value < 0 else ''}{format_money(abs(value), currency, language)}"
 
 
 @register.filter
