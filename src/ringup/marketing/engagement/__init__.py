@@ -1,1 +1,2 @@
-"""Portal banners, related products in context, follow-up tasks for sales managers and the customer timeline."""
+"""Portal banners, related products in context, follow-up tasks for sales managers and
+the customer timeline."""

@@ -1,1 +1,2 @@
-"""Mailings: one-off, scheduled, recurring and triggered e-mail to segments, with consent, tracking and control groups."""
+"""Mailings: one-off, scheduled, recurring and triggered e-mail to segments, with consent,
+tracking and control groups."""

@@ -1,1 +1,2 @@
-"""Promotions and promo codes: conditions, benefits, race-safe redemption, discounts on quotes and invoices."""
+"""Promotions and promo codes: conditions, benefits, race-safe redemption, discounts on
+quotes and invoices."""
