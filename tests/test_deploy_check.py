@@ -15,7 +15,9 @@ PRODUCTION = {
 
 
 def deploy_check(tmp_path, **overrides) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "RINGUP_DEBUG"}
+    # What a production machine would not have: debug, or the browser tests' async opt-out.
+    dropped = {"RINGUP_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update({"RINGUP_DATA_DIR": str(tmp_path), **PRODUCTION, **overrides})
     return subprocess.run(
         [sys.executable, "-m", "ringup.cli", "check", "--deploy", "--fail-level", "WARNING"],
