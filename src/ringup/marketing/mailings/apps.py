@@ -1,3 +1,6 @@
+"""Mailings: one-off, scheduled, recurring and triggered e-mail to segments, with consent,
+tracking and control groups."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +8,6 @@ class MailingsConfig(AppConfig):
     name = "ringup.marketing.mailings"
     label = "mailings"
     verbose_name = "Mailings"
+
+    def ready(self):
+        from . import consumers  # noqa: F401 (registers the consumer)
