@@ -27,6 +27,7 @@ from .models import (
     Posting,
     Subscription,
     SubscriptionChange,
+    SubscriptionDiscount,
     SubscriptionOption,
 )
 from .selectors.invoices import invoice_owed
@@ -85,6 +86,11 @@ class SubscriptionChangeInline(ReadOnlyInline):
     ]
 
 
+class SubscriptionDiscountInline(ReadOnlyInline):
+    model = SubscriptionDiscount
+    fields = ["description", "kind", "value", "periods", "starts_at", "source"]
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
     """Read-only: invoices are computed from a subscription's recorded history, so changes
@@ -95,7 +101,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "plan", "period", "trial_converts"]
     search_fields = ["customer__name", "customer__email"]
     list_select_related = ["customer", "plan"]
-    inlines = [SubscriptionOptionInline, SubscriptionChangeInline]
+    inlines = [SubscriptionOptionInline, SubscriptionChangeInline, SubscriptionDiscountInline]
 
 
 class InvoiceLineInline(ReadOnlyInline):

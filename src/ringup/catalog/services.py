@@ -1,5 +1,6 @@
 """Writes and commands of the catalog: pricing a selection, saving a quote, advising."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -53,12 +54,29 @@ def price_list(code: str) -> tuple[Plan, pricing.PlanPrice]:
     return found
 
 
+#: Prices a request's promo code onto its quote; the promotions app, which sits above
+#: the catalog, registers it when it loads (:func:`set_promo_pricer`).
+_promo_pricer: Callable[[QuoteRequest, pricing.Quote], pricing.Quote] | None = None
+
+
+def set_promo_pricer(
+    pricer: Callable[[QuoteRequest, pricing.Quote], pricing.Quote] | None,
+) -> None:
+    """Have :func:`price` add the discount of a request's promo code to its quote (the
+    pricer returns the quote unchanged when the code does not apply)."""
+    global _promo_pricer
+    _promo_pricer = pricer
+
+
 def price(request: QuoteRequest) -> tuple[Plan, pricing.Quote]:
     """Price ``request``; raises :class:`pricing.SelectionError` for any bad field."""
     plan, plan_price = price_list(request.plan)
     if request.period not in {p.value for p in pricing.Period}:
         raise pricing.SelectionError({"period": "must be monthly or annual"})
-    return plan, pricing.price_quote(plan_price, request.as_selection())
+    quote = pricing.price_quote(plan_price, request.as_selection())
+    if request.promo_code and _promo_pricer is not None:
+        quote = _promo_pricer(request, quote)
+    return plan, quote
 
 
 def line_dicts(quote: pricing.Quote) -> list[dict]:

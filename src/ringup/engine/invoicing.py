@@ -454,6 +454,65 @@ def credit_lines(credits: Sequence[Credit], room: Decimal) -> tuple[list[Line], 
     return lines, used
 
 
+class DiscountKind(StrEnum):
+    PERCENT = "percent"
+    AMOUNT = "amount"
+    FREE_MONTHS = "free_months"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodDiscount:
+    """A discount granted on a subscription's recurring fees (a promotion): ``value``
+    percent, an amount off per period, or months free; ``left`` is how many periods (for
+    free months: months) it may still cover, ``None`` for no end."""
+
+    code: str
+    kind: DiscountKind
+    value: Decimal
+    description: str
+    left: int | None = None
+
+
+def discount_lines(
+    discounts: Sequence[PeriodDiscount], base: Decimal, months: int, currency: str
+) -> tuple[list[Line], dict[str, int]]:
+    """Negative lines of ``discounts`` on a period whose recurring fees, after the plan's
+    own discounts, come to ``base`` over ``months`` months; each is rounded once.
+
+    They apply in order, each on what the ones before it left, and never take the fees
+    below zero: a percentage is of the remainder, a fixed amount is capped by it, and free
+    months take ``covered / months`` of it, ``covered`` being the months still free
+    (at most the period's). Returns the lines and, per discount code, what it used up
+    (one period, or the months covered)."""
+    lines, used = [], {}
+    room = base
+    for discount in discounts:
+        if room <= 0 or discount.left == 0:
+            continue
+        if discount.kind is DiscountKind.PERCENT:
+            amount, spent = quantize(room * min(discount.value, Decimal(100)) / 100, currency), 1
+        elif discount.kind is DiscountKind.AMOUNT:
+            amount, spent = min(quantize(discount.value, currency), room), 1
+        else:
+            covered = months if discount.left is None else min(discount.left, months)
+            amount, spent = quantize(room * covered / months, currency), covered
+        if amount <= 0:
+            continue
+        room -= amount
+        used[discount.code] = spent
+        lines.append(
+            Line(
+                kind=LineKind.DISCOUNT,
+                code=discount.code,
+                description=discount.description,
+                quantity=Decimal(spent),
+                unit_amount=-amount if spent == 1 else None,
+                amount=-amount,
+            )
+        )
+    return lines, used
+
+
 @dataclass(frozen=True, slots=True)
 class VatRule:
     """The operator's VAT: ``rate`` percent, ``included`` in prices (Russian B2C) or added."""
@@ -507,11 +566,13 @@ def recurring_charged_twice(lines: Iterable[Line]) -> list[str]:
 __all__ = [
     "Config",
     "Credit",
+    "DiscountKind",
     "History",
     "LateUsage",
     "Line",
     "LineKind",
     "OptionSpan",
+    "PeriodDiscount",
     "PlanChange",
     "Pricer",
     "Totals",
@@ -520,6 +581,7 @@ __all__ = [
     "change_lines",
     "credit_lines",
     "describe",
+    "discount_lines",
     "included_minutes",
     "late_usage_lines",
     "one_time_lines",

@@ -332,6 +332,23 @@ def annual_saving(plan: PlanPrice, selection: Selection) -> Decimal:
     return (monthly.monthly_total - annual.monthly_total) * 12
 
 
+def with_promotion(quote: Quote, code: str, description: str, amount: Decimal) -> Quote:
+    """``quote`` with a promotion's discount on its first period: a negative line (kind
+    one-time: it is what the first invoice is reduced by, whatever the promotion does
+    later), at most the first period's recurring fees; ``period_total`` follows."""
+    cap = quote.monthly_total * quote.months
+    amount = min(quantize(amount, quote.currency), cap)
+    if amount <= 0:
+        return quote
+    line = QuoteLine(LineKind.ONE_TIME, code, description, 1, -amount, -amount)
+    return replace(
+        quote,
+        lines=(*quote.lines, line),
+        one_time_total=quote.one_time_total - amount,
+        period_total=quote.period_total - amount,
+    )
+
+
 __all__ = [
     "LineKind",
     "NumberPrice",
@@ -345,4 +362,5 @@ __all__ = [
     "TrafficPackagePrice",
     "annual_saving",
     "price_quote",
+    "with_promotion",
 ]

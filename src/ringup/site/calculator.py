@@ -4,7 +4,7 @@ Every figure comes from :func:`ringup.catalog.services.price`, the function behi
 quote API, so the page, a saved quote and the API never disagree.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -117,13 +117,14 @@ class Calculator:
         }
 
 
-def build(data, plan: Plan, *, manager_mode: bool) -> Calculator:
+def build(data, plan: Plan, *, manager_mode: bool, promo_code: str = "") -> Calculator:
     """Parse ``data`` as a selection on ``plan`` and price it; bad fields become the
-    form's errors (the engine's messages, per field), never an exception."""
+    form's errors (the engine's messages, per field), never an exception. A
+    ``promo_code`` that applies adds its discount line to the quote."""
     form = CalculatorForm(data)
     if not form.is_valid():
         return Calculator(plan, form, manager_mode, None, None)
-    request = form.quote_request(plan, manager_mode=manager_mode)
+    request = replace(form.quote_request(plan, manager_mode=manager_mode), promo_code=promo_code)
     try:
         _, quote = services.price(request)
     except pricing.SelectionError as error:

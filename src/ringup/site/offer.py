@@ -8,6 +8,7 @@ same function the calculator prices with.
 """
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,8 @@ from ringup.catalog import selectors, services
 from ringup.catalog.models import Plan, Quote
 from ringup.customers.models import Customer
 from ringup.engine import pricing
+from ringup.marketing.promotions.selectors import Purchase
+from ringup.marketing.promotions.services import PromotionRefused, check_code
 
 from .forms import CodeListField, code_validator, selection_query
 
@@ -112,6 +115,24 @@ def price(offer: Offer) -> PricedOffer:
     except pricing.SelectionError as error:
         raise OfferError(dict(error.errors)) from error
     return PricedOffer(offer, plan, quote)
+
+
+def promo_note(priced: PricedOffer, *, at: datetime) -> str:
+    """What the offer's promo code gives ("Spring: 328.00 off the first period") or why
+    it does not apply; empty without a code."""
+    offer = priced.offer
+    if not offer.promo_code:
+        return ""
+    purchase = Purchase(plan=offer.plan, period=offer.period, options=tuple(offer.options))
+    try:
+        checked = check_code(offer.promo_code, purchase, at=at, quote=priced.quote)
+    except PromotionRefused as error:
+        return _("Not applied: %(reason)s") % {"reason": "; ".join(error.errors.values())}
+    return _("%(promotions)s: %(amount)s %(currency)s off the first period") % {
+        "promotions": ", ".join(p.name for p in checked.applied),
+        "amount": checked.first_period_discount,
+        "currency": priced.quote.currency,
+    }
 
 
 def from_quote(quote: Quote, offer: Offer) -> Offer:

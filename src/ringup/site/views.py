@@ -57,9 +57,20 @@ def _seed(request) -> str:
     return request.session.session_key or timezone.localdate().isoformat()
 
 
+def _promo_code(request, data) -> str:
+    """The promo code of the link, or the one kept from an earlier page (the session)."""
+    code = data.get("promo") or request.session.get(offers.REFERRAL_SESSION_KEY, {}).get("promo")
+    return (code or "").upper()
+
+
 def _calculator_context(request, data, *, embed: bool) -> dict:
     plan = _chosen_plan(data)
-    calc = calculator.build(data, plan, manager_mode=_manager_mode(request, embed))
+    calc = calculator.build(
+        data,
+        plan,
+        manager_mode=_manager_mode(request, embed),
+        promo_code=_promo_code(request, data),
+    )
     prefix = "site:embed_" if embed else "site:pricing_"
     return {
         "calc": calc,
@@ -207,6 +218,7 @@ def _offer_context(request, data) -> dict:
         return {"offer_errors": list(error.errors.values())}
     query = priced.offer.query()
     return {
+        "promo_note": offers.promo_note(priced, at=timezone.now()),
         "priced": priced,
         "plan": priced.plan,
         "chosen_options": [o for o in priced.plan.options.all() if o.code in priced.offer.options],
@@ -249,7 +261,9 @@ def buy(request, plan):
     chosen = selectors.get_plan(plan)
     if chosen is None:
         raise Http404(_("No such plan"))
-    calc = calculator.build(request.GET, chosen, manager_mode=False)
+    calc = calculator.build(
+        request.GET, chosen, manager_mode=False, promo_code=_promo_code(request, request.GET)
+    )
     data = request.GET.copy()
     data["plan"] = chosen.code
     return render(

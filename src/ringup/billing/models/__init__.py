@@ -9,6 +9,7 @@ from .subscriptions import (
     BillingAccount,
     Subscription,
     SubscriptionChange,
+    SubscriptionDiscount,
     SubscriptionOption,
     UsageCharge,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Posting",
     "Subscription",
     "SubscriptionChange",
+    "SubscriptionDiscount",
     "SubscriptionOption",
     "UsageCharge",
 ]

@@ -107,7 +107,17 @@ class Invoice(models.Model):
                 condition=models.Q(period_end__gt=models.F("period_start")),
             ),
         ]
-        indexes = [models.Index(fields=["customer", "issued_at"])]
+        indexes = [
+            models.Index(fields=["customer", "issued_at"]),
+            # A segment's "revenue over the last N months" reads a customer's totals from
+            # this index alone (docs/segments.md: 13.4 s → 3.6 s on 1,000,000 customers).
+            models.Index(
+                fields=["customer", "issued_at"],
+                include=["total"],
+                condition=models.Q(status="finalised"),
+                name="invoice_revenue_by_customer",
+            ),
+        ]
 
     def __str__(self):
         return self.number or f"Draft invoice {self.pk}"

@@ -213,3 +213,57 @@ class AccountCredit(models.Model):
 
     def __str__(self):
         return f"{self.description} · {self.amount}"
+
+
+class SubscriptionDiscount(models.Model):
+    """A discount granted on a subscription's recurring fees (a promotion, a loyalty
+    discount): a negative line on the invoices of its periods that start at or after
+    ``starts_at``, after the plan's own discounts, for ``periods`` periods (``None``:
+    every period). A ``free_months`` discount counts months instead: ``value`` months of
+    recurring fees, a monthly period at a time or a share of an annual one.
+
+    How many periods (or months) it has covered is read from the invoice lines it wrote
+    (code ``discount:<id>``): invoices never change, so neither does that count."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", _("Percentage of the recurring fees")
+        AMOUNT = "amount", _("Fixed amount off each period")
+        FREE_MONTHS = "free_months", _("Free months of recurring fees")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="discounts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Percent, amount in the subscription's currency, or months.",
+    )
+    periods = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Periods discounted; empty: every period."
+    )
+    description = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(help_text="Periods starting at or after it are discounted.")
+    source = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="Who granted it (e.g. a promotion redemption): granting twice adds nothing.",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="discount_percent_at_most_100",
+                condition=~models.Q(kind="percent") | models.Q(value__lte=100),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.description} · {self.subscription}"
+
+    @property
+    def line_code(self) -> str:
+        return f"discount:{self.pk}"

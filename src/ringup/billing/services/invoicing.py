@@ -27,7 +27,7 @@ import hashlib
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -39,13 +39,16 @@ from ringup.engine import ledger
 from ringup.engine.invoicing import (
     Config,
     Credit,
+    DiscountKind,
     LateUsage,
     Line,
     LineKind,
+    PeriodDiscount,
     RatedUsage,
     Totals,
     UsageGroup,
     credit_lines,
+    discount_lines,
     included_minutes,
     late_usage_lines,
     period_lines,
@@ -79,6 +82,7 @@ from ..models import (
     NumberSeries,
     Posting,
     Subscription,
+    SubscriptionDiscount,
     UsageCharge,
 )
 from ..selectors.invoices import in_credit, invoiced_overlaps, last_billed_ends, open_invoices
@@ -373,6 +377,7 @@ def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], lis
     usage = _usage(due, context.until) if due else {}
     calls = _calls(due, views, zone) if due else {}
     credits = _credits(customers, context.credits_used)
+    discounts = _discounts(list(due))
     accounts = _accounts(customers)
     buyers = _buyers(customers)
     drafts, refused = [], []
@@ -396,6 +401,7 @@ def _drafts(first: int, final: int, context: _Context) -> tuple[list[Draft], lis
                     accounts,
                     buyers,
                     context,
+                    discounts.get(key, []),
                 )
             except SelectionError as error:
                 refused.append(Refusal(key, period.start, f"cannot be priced: {error}"))
@@ -420,6 +426,7 @@ def _draft(
     accounts: dict[int, tuple[str, int | None]],
     buyers: dict[int, dict],
     context: _Context,
+    discounts: list[list] = (),
 ) -> Draft:
     settings, pricer = context.settings, context.pricer
     interval = view.interval_at(period.start)
@@ -427,7 +434,9 @@ def _draft(
     assert start_config is not None  # _due_periods keeps periods started before the end
     currency = pricer.quote(start_config, interval).currency
     base, base_totals = _charges(view, period, interval, start_config, context)
-    lines = list(base)
+    lines = _with_discounts(list(base), discounts, period, interval, currency, settings)
+    if len(lines) != len(base):
+        base_totals = totals(lines, currency)
     ended = view.history.ended_at
     issued_at = min(period.end, ended) if ended is not None else period.end
 
@@ -488,6 +497,65 @@ def _draft(
         call_ids=call_ids,
         credits_used=used,
     )
+
+
+def _with_discounts(
+    lines: list[Line],
+    discounts: list[list],
+    period: BillingPeriod,
+    interval: Interval,
+    currency: str,
+    settings: BillingSettings,
+) -> list[Line]:
+    """``lines`` with the subscription's granted discounts (``SubscriptionDiscount``) due
+    in ``period`` inserted after the recurring fees and the plan's discounts, taxed; each
+    entry's periods (or months) left are lowered in place, so a run billing several
+    periods at once stops a discount where it ends."""
+    due = [entry for entry in discounts if entry[1] <= period.start]
+    head = 0
+    while head < len(lines) and lines[head].kind in (LineKind.RECURRING, LineKind.DISCOUNT):
+        head += 1
+    base = sum((line.amount for line in lines[:head]), ZERO)
+    found, used = discount_lines([entry[0] for entry in due], base, interval.months, currency)
+    if not found:
+        return lines
+    for entry in due:
+        spent = used.get(entry[0].code)
+        if spent and entry[0].left is not None:
+            entry[0] = replace(entry[0], left=entry[0].left - spent)
+    return [*lines[:head], *taxed(found, settings.vat, currency), *lines[head:]]
+
+
+def _discounts(subscriptions: list[int]) -> dict[int, list[list]]:
+    """Per subscription, its granted discounts as ``[PeriodDiscount, starts_at]`` in the
+    order they apply, with what their invoice lines so far have used up deducted."""
+    if not subscriptions:
+        return {}
+    rows = list(
+        SubscriptionDiscount.objects.filter(subscription_id__in=subscriptions).order_by(
+            "starts_at", "pk"
+        )
+    )
+    if not rows:
+        return {}
+    spent = dict(
+        InvoiceLine.objects.filter(
+            invoice__subscription_id__in=subscriptions, code__in=[row.line_code for row in rows]
+        )
+        .values_list("code")
+        .annotate(spent=Sum("quantity"))
+        .values_list("code", "spent")
+    )
+    found: dict[int, list[list]] = defaultdict(list)
+    for row in rows:
+        # Free months are counted in months (the lines' quantity), the others in periods.
+        limit = int(row.value) if row.kind == SubscriptionDiscount.Kind.FREE_MONTHS else row.periods
+        left = None if limit is None else max(0, limit - int(spent.get(row.line_code) or 0))
+        discount = PeriodDiscount(
+            row.line_code, DiscountKind(row.kind), row.value, row.description, left
+        )
+        found[row.subscription_id].append([discount, row.starts_at])
+    return found
 
 
 def _apply_credits(
