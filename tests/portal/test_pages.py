@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from ringup.billing.services.subscriptions import StartRequest, start_subscription
+from ringup.marketing.referrals.models import ReferralCode
 from ringup.portal import selectors
 from ringup.portal.consumers import on_event
 from ringup.portal.models import HelpArticle, NotificationSettings
@@ -31,7 +32,9 @@ def test_the_dashboard_shows_service_balance_next_invoice_and_usage(alice_client
     assert f"₽{upcoming.total:,}" in html
     account = page.context["account"]
     assert account.balance == sum(i.total for i in alice.invoices.all())
-    assert 'aria-label="Offers"' not in html and "referral" not in html  # empty slots
+    assert 'aria-label="Offers"' not in html  # no banner targets her
+    code = ReferralCode.objects.get(customer=alice).code
+    assert f"?ref={code}" in html
 
 
 def test_the_invoice_page_shows_what_is_owed_and_how_to_pay(alice_client, alice):

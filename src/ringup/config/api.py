@@ -18,6 +18,11 @@ api = NinjaAPI(
 api.add_router("", catalog_router)
 api.add_router("", billing_router)
 api.add_router("", signup_router)
+api.add_router("", "ringup.marketing.segments.api.router")
+api.add_router("", "ringup.marketing.referrals.api.router")
+api.add_router("", "ringup.marketing.mailings.api.router")
+api.add_router("", "ringup.marketing.promotions.api.router")
+api.add_router("", "ringup.marketing.engagement.api.router")
 
 
 def _unprocessable(request: HttpRequest, errors: dict[str, str]):

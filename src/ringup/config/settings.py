@@ -293,6 +293,11 @@ RINGUP_EVENTS_BACKOFF_SECONDS = float(os.environ.get("RINGUP_EVENTS_BACKOFF_SECO
 RINGUP_EVENTS_BACKOFF_MAX_SECONDS = float(
     os.environ.get("RINGUP_EVENTS_BACKOFF_MAX_SECONDS", "21600")
 )
+# Promotions (docs/promotions.md): turnover and loyalty discounts, before the bill run.
+CELERY_BEAT_SCHEDULE["promotions-automatic"] = {
+    "task": "ringup.promotions.apply_automatic",
+    "schedule": crontab(hour=0, minute=10),
+}
 CELERY_BEAT_SCHEDULE["dispatch-events"] = {
     "task": "ringup.events.dispatch",
     "schedule": RINGUP_OUTBOX_SWEEP_SECONDS,
@@ -310,6 +315,16 @@ RINGUP_PROVISIONING_RETRY_SCHEDULE = env_list(
 # Staff alerted by e-mail (django mail_admins): a disabled endpoint, an operation given up.
 ADMINS = [("Ringup staff", address) for address in env_list("RINGUP_ADMINS", "")]
 EMAIL_SUBJECT_PREFIX = f"[{OPERATOR_NAME}] "
+# Follow-up rules (calls dropped, quiet customers) and snoozed tasks coming due.
+CELERY_BEAT_SCHEDULE["engagement-daily"] = {
+    "task": "ringup.engagement.daily",
+    "schedule": crontab(hour=6, minute=0),
+}
+# Referral rewards on refunded invoices are taken back (docs/referrals.md, "Clawback").
+CELERY_BEAT_SCHEDULE["referral-clawbacks"] = {
+    "task": "ringup.referrals.claw_back_refunds",
+    "schedule": crontab(minute=15),
+}
 CELERY_BEAT_SCHEDULE["deliver-provisioning"] = {
     "task": "ringup.provisioning.deliver",
     "schedule": RINGUP_OUTBOX_SWEEP_SECONDS,
@@ -384,3 +399,18 @@ LOGIN_REDIRECT_URL = "/portal/"
 # Phone numbers typed without a country code are read in this country.
 RINGUP_PHONE_REGION = os.environ.get("RINGUP_PHONE_REGION", "RU")
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+
+# Mailings (docs/mailings.md): messages a second per worker (0: as fast as SMTP takes
+# them), recipients claimed per batch, the lease of a claimed batch, a send task's time
+# slice, the scheduler's tick, and the mailbox of the List-Unsubscribe mailto.
+RINGUP_MAILINGS_RATE = float(os.environ.get("RINGUP_MAILINGS_RATE", "0"))
+RINGUP_MAILINGS_BATCH = int(os.environ.get("RINGUP_MAILINGS_BATCH", "20"))
+RINGUP_MAILINGS_LEASE_SECONDS = float(os.environ.get("RINGUP_MAILINGS_LEASE_SECONDS", "300"))
+RINGUP_MAILINGS_SEND_SECONDS = float(os.environ.get("RINGUP_MAILINGS_SEND_SECONDS", "50"))
+RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO = os.environ.get(
+    "RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO", "unsubscribe@ringup.example"
+)
+CELERY_BEAT_SCHEDULE["mailings-schedule"] = {
+    "task": "ringup.mailings.schedule",
+    "schedule": float(os.environ.get("RINGUP_MAILINGS_TICK_SECONDS", "60")),
+}

@@ -20,5 +20,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("ringup.marketing.mailings.urls")),  # /u/ unsubscribe, /m/ tracking
+    path("b/", include("ringup.marketing.engagement.urls")),  # banner clicks, images
     path("", include("ringup.site.urls")),
 ]

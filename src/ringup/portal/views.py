@@ -30,6 +30,8 @@ from ringup.billing.views import pdf_response, render_invoice
 from ringup.catalog.models import Option, Plan, TrafficPackage
 from ringup.customers.models import Customer
 from ringup.engine.pricing import SelectionError
+from ringup.marketing.engagement.services.banners import show_banners
+from ringup.marketing.referrals.selectors import referral_link, referral_summary
 
 from . import selectors, services
 from .forms import NotificationForm, ProfileForm, change_request
@@ -108,6 +110,9 @@ def dashboard(request):
             "month": month,
             "previous_month": selectors.previous_months(month, 2)[1],
             "articles": selectors.help_articles(customer.language)[:4],
+            "banners": show_banners(customer, at=at),
+            "referral_link": referral_link(customer, at=at),
+            "referral": referral_summary(customer),
         },
     )
 

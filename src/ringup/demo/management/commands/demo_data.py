@@ -13,9 +13,12 @@ from ringup.customers.models import Customer
 from ringup.demo.billing import bill_history
 from ringup.demo.calls import import_demo_calls
 from ringup.demo.catalog import load_catalog
+from ringup.demo.engagement import load_engagement
 from ringup.demo.history import generate_history, months_before, plan_specs, write_history
 from ringup.demo.portal import load_portal_demo
+from ringup.demo.promotions import load_promotions
 from ringup.demo.provisioning import provision_demo_accounts
+from ringup.demo.referrals import load_referrals
 from ringup.engine.periods import local_midnight
 
 MAX_MONTHS = 120
@@ -94,6 +97,7 @@ class Command(BaseCommand):
                 f"Billed the history: {billed.invoices:,} invoices, {billed.payments:,} "
                 f"payments; dunning: {statuses}; in {time.perf_counter() - clock:.1f} s."
             )
+            self.stdout.write(load_referrals().message)
 
         users = get_user_model().objects
         if users.filter(username=ADMIN_USERNAME).exists():
@@ -108,6 +112,9 @@ class Command(BaseCommand):
         end = local_midnight(until, timezone.get_default_timezone())
         provisioned = provision_demo_accounts(at=end)
         self.stdout.write(f"{provisioned.message} In {time.perf_counter() - clock:.1f} s.")
+        promotions = load_promotions(at=end)
+        self.stdout.write(f"Promotions: {', '.join(p.name for p in promotions)}.")
+        self.stdout.write(load_engagement(at=end).message)
 
 
 def _until(value: str | None) -> date:
