@@ -55,6 +55,10 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python bench/quote_api.py
 	$(BIN)/python bench/demo_data.py
 	$(BIN)/python bench/rate_cdrs.py
+	$(BIN)/python bench/bill.py
+	$(BIN)/python bench/trial_provisioning.py
+	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/mailings.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info
