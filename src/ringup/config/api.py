@@ -1,5 +1,6 @@
 """The REST API, /api/v1/, assembled from each app's router."""
 
+from django.db import DataError
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
@@ -42,3 +43,18 @@ def selection_error(request, exc: SelectionError):
 @api.exception_handler(AdviceError)
 def advice_error(request, exc: AdviceError):
     return _unprocessable(request, {"plan": str(exc)})
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, exc: Exception):
+    # An id or count beyond what the database stores (SQLite raises OverflowError past
+    # 2**63, PostgreSQL a DataError): the client's mistake, answered like any bad field.
+    detail = [
+        {
+            "type": "value_error",
+            "loc": ["request"],
+            "msg": "a number or text in the request is out of the range the database stores",
+        }
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
