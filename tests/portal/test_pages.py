@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from ringup.billing.services.subscriptions import StartRequest, start_subscription
+from ringup.marketing.mailings.models import Consent
 from ringup.marketing.referrals.models import ReferralCode
 from ringup.portal import selectors
 from ringup.portal.consumers import on_event
@@ -68,6 +69,8 @@ def test_the_profile_saves_contact_details_and_email_choices(alice_client, alice
     assert (alice.name, alice.phone, alice.language) == ("Alpha Trading", "+74957654321", "ru")
     chosen = NotificationSettings.objects.get(customer=alice)
     assert (chosen.invoices, chosen.trial_reminders, chosen.product_news) == (True, False, False)
+    # Unticking product news opts the customer out of marketing mailings too.
+    assert Consent.objects.get(customer=alice).product_news is False
     bad = alice_client.post(
         reverse("portal:profile"), {"name": "A", "phone": "12", "language": "en"}
     )

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from ringup.billing.services.subscriptions import KEEP, ChangeRequest
 from ringup.customers.models import Customer
+from ringup.marketing.mailings.services import set_consent
 
 from .models import NotificationSettings
 
@@ -41,6 +42,8 @@ def save_notification_settings(
                 "updated_at": at,
             },
         )
+        # Marketing mailings honour the same choice.
+        set_consent(customer, product_news=product_news, at=at)
     return found
 
 
