@@ -49,3 +49,38 @@ def staff_client(client, django_user_model):
 
 def money(value) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
+
+
+def installation_draft(customer, start: datetime, end: datetime):
+    """A manual draft invoice for ``[start, end)``: one on-site installation line of
+    6,000.00, VAT 20 % included (6,000 × 20 / 120 = 1,000.00); its totals are filled in
+    when it is finalised."""
+    from ringup.billing.models import Invoice, InvoiceLine
+
+    draft = Invoice.objects.create(
+        customer=customer,
+        period_start=start,
+        period_end=end,
+        currency="RUB",
+        issued_at=end,
+        due_at=end,
+        net_amount=0,
+        vat_amount=0,
+        total=0,
+        vat_rate=20,
+        vat_included=True,
+        buyer={"name": customer.name},
+        created_at=end,
+    )
+    InvoiceLine.objects.create(
+        invoice=draft,
+        position=1,
+        kind="one_time",
+        code="install",
+        description="On-site installation",
+        quantity=1,
+        amount=6000,
+        vat_amount=1000,
+        total=6000,
+    )
+    return draft

@@ -36,7 +36,7 @@ from ringup.billing.services.subscriptions import (
 from ringup.customers.models import Customer
 from ringup.demo.catalog import load_catalog
 
-from .conftest import APRIL_1, MARCH_1, MAY_1, money
+from .conftest import APRIL_1, MARCH_1, MAY_1, installation_draft, money
 
 pytestmark = pytest.mark.django_db
 
@@ -325,32 +325,7 @@ def test_finalising_refuses_a_period_already_invoiced(subscribe, customer):
 def test_a_finalised_draft_is_numbered_next_and_posted(subscribe, customer):
     subscribe()
     bill(until=APRIL_1, at=APRIL_1)
-    draft = Invoice.objects.create(
-        customer=customer,
-        period_start=APRIL_1,
-        period_end=MAY_1,
-        currency="RUB",
-        issued_at=MAY_1,
-        due_at=MAY_1,
-        net_amount=0,
-        vat_amount=0,
-        total=0,
-        vat_rate=20,
-        vat_included=True,
-        buyer={"name": customer.name},
-        created_at=MAY_1,
-    )
-    InvoiceLine.objects.create(
-        invoice=draft,
-        position=1,
-        kind="one_time",
-        code="install",
-        description="On-site installation",
-        quantity=1,
-        amount=6000,
-        vat_amount=1000,
-        total=6000,
-    )
+    draft = installation_draft(customer, APRIL_1, MAY_1)
     finalise_invoice(draft, at=MAY_1)
     draft.refresh_from_db()
     assert (draft.number, draft.total, draft.vat_amount, draft.net_amount) == (

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import transaction
 
-from ringup.billing.models import Invoice, InvoiceLine
+from ringup.billing.models import Invoice
 from ringup.billing.services.dunning import run_dunning
 from ringup.billing.services.invoicing import bill, finalise_invoice, issue_credit_note
 from ringup.billing.services.payments import PaymentRefused, collect_payment, record_payment
@@ -21,7 +21,7 @@ from ringup.billing.services.subscriptions import (
 )
 from ringup.events.models import Event
 
-from .conftest import APRIL_1, MARCH_1, MAY_1
+from .conftest import APRIL_1, MARCH_1, MAY_1, installation_draft
 from .test_ledger import FakeGateway
 
 pytestmark = pytest.mark.django_db
@@ -297,32 +297,7 @@ def test_a_draft_finalised_for_a_customer_in_credit_is_paid_at_issue(subscribe, 
     record_payment(customer, amount=D("6000"), currency="RUB", reference="PP-0", at=MARCH_1)
 
     def manual() -> Invoice:
-        draft = Invoice.objects.create(
-            customer=customer,
-            period_start=MARCH_1,
-            period_end=MARCH_1 + timedelta(1),
-            currency="RUB",
-            issued_at=MARCH_1 + timedelta(1),
-            due_at=MARCH_1 + timedelta(1),
-            net_amount=0,
-            vat_amount=0,
-            total=0,
-            vat_rate=20,
-            vat_included=True,
-            buyer={"name": customer.name},
-            created_at=MARCH_1,
-        )
-        InvoiceLine.objects.create(
-            invoice=draft,
-            position=1,
-            kind="one_time",
-            code="install",
-            description="On-site installation",
-            quantity=1,
-            amount=6000,
-            vat_amount=1000,
-            total=6000,
-        )
+        draft = installation_draft(customer, MARCH_1, MARCH_1 + timedelta(1))
         return finalise_invoice(draft, at=MARCH_1 + timedelta(1))
 
     first = manual()
