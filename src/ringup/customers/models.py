@@ -66,3 +66,34 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.customer})"
+
+
+class CustomerScore(models.Model):
+    """A customer's churn risk and lifetime value as the revenue analytics last computed
+    them (``ringup.analytics``); segments filter on them."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="score"
+    )
+    churn_risk = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        help_text="Probability (0–1) that the customer leaves within the next month.",
+    )
+    clv = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        verbose_name="CLV",
+        help_text="Expected discounted margin over the customer's remaining lifetime.",
+    )
+    currency = models.CharField(max_length=3)
+    basis = models.CharField(
+        max_length=200, help_text="How the figures were computed (model, cohort, inputs)."
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["churn_risk"]), models.Index(fields=["clv"])]
+
+    def __str__(self):
+        return f"{self.customer}: churn {self.churn_risk}, CLV {self.clv} {self.currency}"

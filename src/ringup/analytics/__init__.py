@@ -1,0 +1,1 @@
+"""Revenue analytics: stored monthly aggregates, the dashboard, ARPU levers, the report."""

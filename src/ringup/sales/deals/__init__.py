@@ -1,0 +1,1 @@
+"""Prospects and deals: bill analysis, TCO/ROI, deployment advice and the proposal."""

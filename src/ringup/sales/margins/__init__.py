@@ -1,0 +1,1 @@
+"""Carrier deck versions, the margin monitor and risk flags on customers."""
