@@ -8,7 +8,7 @@ Readers are lazy (:func:`scan_cdrs`) so a file larger than memory streams throug
 batches; :func:`read_cdrs` collects a small file at once.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,12 +189,17 @@ def asterisk_id() -> pl.Expr:
 
 
 def scan_cdrs(
-    path: str | Path, format: str | CdrFormat = GENERIC, *, lossy: bool = True
+    path: str | Path,
+    format: str | CdrFormat = GENERIC,
+    *,
+    lossy: bool = True,
+    keep: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """The CDR file at ``path`` as a lazy frame of text columns, ready to stream.
 
     Columns are the file's (named per ``docs/cdr-formats.md`` for files without a header),
-    minus any :data:`OUTPUT_COLUMNS` (a rated file read again), plus ``id`` for Asterisk.
+    minus any :data:`OUTPUT_COLUMNS` (a rated file read again) not named in ``keep`` (a
+    prospect's own ``cost`` column for the bill analysis), plus ``id`` for Asterisk.
     Blank lines are skipped. Rows with too few fields get empty values (and then become
     unrated calls); fields beyond the layout's last column are ignored. Bytes that are not
     UTF-8 are replaced by U+FFFD (with ``lossy=False`` they make the read fail instead,
@@ -204,7 +209,7 @@ def scan_cdrs(
     (generic format), has a column count the format does not know, or lacks a column that
     rating needs.
     """
-    scan = _scan(Path(path), cdr_format(format), lossy=lossy)
+    scan = _scan(Path(path), cdr_format(format), lossy=lossy, keep=keep)
     return scan.filter(~pl.all_horizontal(pl.all().is_null()))
 
 
@@ -220,7 +225,7 @@ def census_scan(
     return _scan(Path(path), fmt, lossy=lossy).select(fmt.id_column)
 
 
-def _scan(path: Path, fmt: CdrFormat, *, lossy: bool) -> pl.LazyFrame:
+def _scan(path: Path, fmt: CdrFormat, *, lossy: bool, keep: Sequence[str] = ()) -> pl.LazyFrame:
     if not path.is_file():
         raise CdrFileError(f"CDR file {path} does not exist")
     header, names = _layout(path, fmt)
@@ -238,7 +243,7 @@ def _scan(path: Path, fmt: CdrFormat, *, lossy: bool) -> pl.LazyFrame:
         columns = scan.collect_schema().names()
     except pl.exceptions.PolarsError as error:
         raise CdrFileError(f"cannot read CDR file {path}: {first_line(error)}") from None
-    scan = scan.select(c for c in columns if c not in OUTPUT_COLUMNS)
+    scan = scan.select(c for c in columns if c not in OUTPUT_COLUMNS or c in keep)
     if fmt.derived_id:
         if "uniqueid" not in columns:
             scan = scan.with_columns(pl.lit("", dtype=pl.String).alias("uniqueid"))
@@ -248,10 +253,12 @@ def _scan(path: Path, fmt: CdrFormat, *, lossy: bool) -> pl.LazyFrame:
     return scan
 
 
-def read_cdrs(path: str | Path, format: str | CdrFormat = GENERIC) -> pl.DataFrame:
+def read_cdrs(
+    path: str | Path, format: str | CdrFormat = GENERIC, *, keep: Sequence[str] = ()
+) -> pl.DataFrame:
     """The whole CDR file at ``path`` in memory (see :func:`scan_cdrs`)."""
     try:
-        return scan_cdrs(path, format).collect()
+        return scan_cdrs(path, format, keep=keep).collect()
     except pl.exceptions.PolarsError as error:
         raise CdrFileError(f"cannot read CDR file {path}: {first_line(error)}") from None
 
