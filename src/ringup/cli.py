@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         from ringup.usage.offline import main as rate
 
         return rate(argv[1:])
+    if argv and argv[0] == "retention":  # a model fit, no database: no Django either
+        from ringup.analytics.retention_cli import main as retention
+
+        return retention(argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ringup.config.settings")
     from django.core.management import execute_from_command_line
 
