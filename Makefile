@@ -59,6 +59,9 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python bench/trial_provisioning.py
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/mailings.py
+	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/bill_analysis.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info

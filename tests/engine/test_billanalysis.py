@@ -392,6 +392,14 @@ def test_current_cost_from_rates_per_category(tmp_path):
     assert error.value.errors == {"rates.mobile": "needed for 0.50 minutes of calls"}
 
 
+def test_current_cost_from_rates_rounds_the_exact_amount(tmp_path):
+    # 29 s at 4.50/min = 130.50 / 60 = 2.175 exactly, half-up 2.18 (rounding 29/60 minutes
+    # first would give 0.48333… × 4.50 = 2.17499… and 2.17).
+    path = generic(tmp_path, "1,x,74951110000,74951234567,2025-03-03T09:00:00,29")
+    current = current_costs_from_rates(profile(records_of(path)), {Category.LOCAL: Decimal("4.50")})
+    assert current["2025-03"].usage == Decimal("2.18")
+
+
 def test_the_monthly_summary_form(deck):
     # Their invoice: 1,000 local and 200 mobile minutes, calls 2,100.00 + rental 1,500.00.
     # Ours at 0.90 local and 1.90 mobile: 900.00 + 380.00 = 1,280.00; 500 included minutes

@@ -210,6 +210,9 @@ class PaymentIn(Schema):
     currency: Literal["RUB", "EUR", "USD"] = "RUB"
     reference: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     note: Annotated[str, StringConstraints(max_length=200)] = ""
+    payer_reference: Annotated[str, StringConstraints(max_length=128)] = Field(
+        "", description="The payer's identity at the provider (card fingerprint, account)."
+    )
 
 
 class PaymentOut(Schema):
@@ -528,6 +531,7 @@ def record_payment(request, payload: PaymentIn):
         currency=payload.currency,
         reference=payload.reference,
         note=payload.note,
+        payer_reference=payload.payer_reference,
         at=timezone.now(),
     )
     return Status(

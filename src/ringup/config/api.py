@@ -24,6 +24,9 @@ api.add_router("", "ringup.marketing.referrals.api.router")
 api.add_router("", "ringup.marketing.mailings.api.router")
 api.add_router("", "ringup.marketing.promotions.api.router")
 api.add_router("", "ringup.marketing.engagement.api.router")
+api.add_router("", "ringup.analytics.api.router")
+api.add_router("", "ringup.sales.margins.api.router")
+api.add_router("", "ringup.sales.deals.api.router")
 
 
 def _unprocessable(request: HttpRequest, errors: dict[str, str]):

@@ -5,6 +5,7 @@ The defaults give an embedded, zero-set-up installation: SQLite, a file cache an
 filesystem message broker under ``RINGUP_DATA_DIR`` (``./var``).
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -241,6 +242,8 @@ RINGUP_RETAIL_DECK = os.environ.get("RINGUP_RETAIL_DECK", str(_DECKS / "retail.c
 RINGUP_CARRIER_DECK = os.environ.get("RINGUP_CARRIER_DECK", str(_DECKS / "carrier.csv"))
 # A claimed CDR file whose worker has not finished it after this long may be claimed again.
 RINGUP_CDR_CLAIM_TIMEOUT = int(os.environ.get("RINGUP_CDR_CLAIM_TIMEOUT", "3600"))
+# Yearly discount rate of customer lifetime values (docs/arpu-levers.md), a decimal string.
+RINGUP_CLV_DISCOUNT_RATE = os.environ.get("RINGUP_CLV_DISCOUNT_RATE", "0.10")
 
 LOGGING = {
     "version": 1,
@@ -420,4 +423,33 @@ RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO = os.environ.get(
 CELERY_BEAT_SCHEDULE["mailings-schedule"] = {
     "task": "ringup.mailings.schedule",
     "schedule": float(os.environ.get("RINGUP_MAILINGS_TICK_SECONDS", "60")),
+}
+
+# Revenue analytics (docs/analytics.md): the nightly recompute of the stored aggregates,
+# the monthly report on the 1st and who receives it (default: RINGUP_ADMINS, else the
+# active staff), and the trailing-12-month revenue that makes a customer "loyal".
+RINGUP_REPORT_RECIPIENTS = env_list("RINGUP_REPORT_RECIPIENTS", "")
+RINGUP_LOYALTY_REVENUE = os.environ.get("RINGUP_LOYALTY_REVENUE", "30000")
+CELERY_BEAT_SCHEDULE["analytics-recompute"] = {
+    "task": "ringup.analytics.recompute",
+    "schedule": crontab(hour=2, minute=0),
+}
+CELERY_BEAT_SCHEDULE["analytics-monthly-report"] = {
+    "task": "ringup.analytics.send_monthly_report",
+    "schedule": crontab(day_of_month=1, hour=7, minute=0),
+}
+
+# Margin monitor and risk flags (docs/margins.md): the target margin in percent of retail
+# revenue, the pricing owner (staff username or e-mail) who gets the alerts, the country
+# whose national numbers the stored CDRs hold (to re-cost them), and the risk flags'
+# window, support-cost estimate per customer per month and threshold overrides (JSON).
+RINGUP_MARGIN_TARGET = os.environ.get("RINGUP_MARGIN_TARGET", "30")
+RINGUP_PRICING_OWNER = os.environ.get("RINGUP_PRICING_OWNER", "")
+RINGUP_CDR_COUNTRY = os.environ.get("RINGUP_CDR_COUNTRY", "RU")
+RINGUP_RISK_DAYS = int(os.environ.get("RINGUP_RISK_DAYS", "30"))
+RINGUP_SUPPORT_COST_MONTHLY = os.environ.get("RINGUP_SUPPORT_COST_MONTHLY", "150.00")
+RINGUP_RISK_THRESHOLDS = json.loads(os.environ.get("RINGUP_RISK_THRESHOLDS", "{}"))
+CELERY_BEAT_SCHEDULE["margins-risk-flags"] = {
+    "task": "ringup.margins.risk_flags",
+    "schedule": crontab(hour=3, minute=30),
 }

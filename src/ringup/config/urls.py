@@ -22,5 +22,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ringup.marketing.mailings.urls")),  # /u/ unsubscribe, /m/ tracking
     path("b/", include("ringup.marketing.engagement.urls")),  # banner clicks, images
+    path("proposal/", include("ringup.sales.deals.urls")),  # shared deal proposals
     path("", include("ringup.site.urls")),
 ]

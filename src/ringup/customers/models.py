@@ -47,6 +47,16 @@ class Customer(models.Model):
         related_name="customer",
         help_text="Portal login of this customer.",
     )
+    # Written by the referral program when a referred customer joins (not for a rejected
+    # referral), so that the layers below it (segments) can count referrals.
+    referrer = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referred_customers",
+        help_text="The customer whose referral this customer joined through.",
+    )
 
     class Meta:
         ordering = ["-registered_at"]

@@ -1,9 +1,10 @@
-"""Writes on customers: creating one from a verified self-service sign-up."""
+"""Writes on customers: creating one from a verified self-service sign-up, or completing
+a sales prospect from one."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from ringup.catalog.models import Segment
 from ringup.events.services import emit
@@ -57,6 +58,30 @@ def create_verified_customer(new: NewCustomer, *, user, at: datetime) -> Custome
             email_verified_at=at,
             user=user,
         )
+        emit(
+            "customer.email_verified",
+            at=at,
+            payload={"customer": customer_payload(customer)},
+            customer_id=customer.pk,
+            key=f"customer.email_verified:{customer.pk}",
+        )
+    return customer
+
+
+def complete_prospect(prospect: Customer, new: NewCustomer, *, user, at: datetime) -> Customer:
+    """Give a prospect entered by the sales team the login of ``user`` and the e-mail
+    address and phone their sign-up verified at ``at``, and emit
+    ``customer.email_verified``. The prospect keeps its name, segment and source; a
+    prospect that got a login meanwhile raises ``IntegrityError`` (``Customer.user`` is
+    one-to-one), so a racing second sign-up cannot take it over."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=prospect.pk)
+        if customer.user_id is not None:
+            raise IntegrityError(f"customer {customer.pk} already has a login")
+        customer.user = user
+        customer.email, customer.phone = new.email, new.phone
+        customer.email_verified_at = at
+        customer.save(update_fields=["user", "email", "phone", "email_verified_at"])
         emit(
             "customer.email_verified",
             at=at,

@@ -93,6 +93,9 @@ def load_promotions(*, at: datetime | None = None) -> list[Promotion]:
             per_customer_limit=1,
             exclusive=True,
             priority=5,
+            # The lift report counts upgrades, not payments.
+            conversion_kind="subscription.changed",
+            conversion_changes=["plan_up"],
         )
         upgrade.plans.set(Plan.objects.filter(code__in=["office-pbx", "contact-centre"]))
         _code(upgrade, "UPGRADE", at)

@@ -67,6 +67,8 @@ def load_referrals() -> ReferralDemo:
             status=Referral.Status.JOINED,
             joined_at=customer.registered_at,
         )
+    # As attribution does when a referred customer joins (the segments count these).
+    Customer.objects.filter(pk__in=[c.pk for c in referred]).update(referrer=referrer)
     for customer, invoice, at in _paid_invoices(referred):
         services.reward_payment(customer.pk, invoice.pk, at=at)
     services.submit_invitations(

@@ -1,9 +1,10 @@
-"""Forms of the portal: the profile, e-mail choices, and reading a change to preview."""
+"""Forms of the portal: the profile, e-mail choices, acquaintances to invite, and reading
+a change to preview."""
 
 import phonenumbers
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from ringup.billing.services.subscriptions import KEEP, ChangeRequest
 from ringup.catalog.models import Plan
@@ -30,17 +31,64 @@ class ProfileForm(forms.Form):
         self.country = country
 
     def clean_phone(self) -> str:
-        """E.164, as every other part of Ringup stores phone numbers."""
-        raw = self.cleaned_data["phone"].strip()
-        if not raw:
-            return ""
-        try:
-            number = phonenumbers.parse(raw, self.country or "RU")
-        except phonenumbers.NumberParseException:
-            raise forms.ValidationError(_("Enter a phone number, e.g. +7 495 123-45-67")) from None
-        if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError(_("This is not a valid phone number"))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164(self.cleaned_data["phone"], self.country)
+
+
+def e164(raw: str, country: str) -> str:
+    """The phone number in E.164, as every other part of Ringup stores them ("" for none);
+    raises a ``ValidationError`` saying what is wrong."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, country or "RU")
+    except phonenumbers.NumberParseException:
+        raise forms.ValidationError(_("Enter a phone number, e.g. +7 495 123-45-67")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError(_("This is not a valid phone number"))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class AcquaintanceForm(forms.Form):
+    """One acquaintance to invite: a name and an e-mail address or a phone number. A row
+    left empty is skipped."""
+
+    name = forms.CharField(
+        max_length=200, required=False, label=pgettext_lazy("acquaintance", "Name")
+    )
+    email = forms.EmailField(required=False, label=gettext_lazy("E-mail"))
+    phone = forms.CharField(max_length=32, required=False, label=gettext_lazy("Phone"))
+
+    def __init__(self, *args, country: str = "RU", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country = country
+
+    def clean_phone(self) -> str:
+        return e164(self.cleaned_data["phone"], self.country)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return data
+        if not (data.get("name") or "").strip():
+            self.add_error("name", _("Give the name"))
+        if not data.get("email") and not data.get("phone") and not self.errors:
+            self.add_error("email", _("Give an e-mail address or a phone number"))
+        return data
+
+    def is_blank(self) -> bool:
+        return not any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields)
+
+
+#: Up to five acquaintances at a time; the referral program's own refusals (the
+#: customer's own address or number) come back under the row they concern.
+AcquaintanceFormSet = forms.formset_factory(AcquaintanceForm, extra=5, max_num=5)
+REFUSALS = {
+    "that is your own address": gettext_lazy("That is your own address"),
+    "that is your own number": gettext_lazy("That is your own number"),
+    "not a valid e-mail address": gettext_lazy("Enter a valid email address."),
+    "not a valid phone number": gettext_lazy("This is not a valid phone number"),
+}
 
 
 class NotificationForm(forms.Form):

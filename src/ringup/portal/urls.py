@@ -19,6 +19,7 @@ urlpatterns = [
     path("usage/", views.usage, name="usage"),
     path("usage/calls.csv", views.usage_csv, name="usage_csv"),
     path("profile/", views.profile, name="profile"),
+    path("referrals/", views.referrals, name="referrals"),
     path("help/", views.help_index, name="help"),
     path("help/<slug:slug>/", views.help_article, name="help_article"),
     path("logout/", LogoutView.as_view(next_page="/"), name="logout"),

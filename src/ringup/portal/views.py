@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ringup.billing.conf import billing_settings
@@ -31,10 +32,16 @@ from ringup.catalog.models import Option, Plan, TrafficPackage
 from ringup.customers.models import Customer
 from ringup.engine.pricing import SelectionError
 from ringup.marketing.engagement.services.banners import show_banners
-from ringup.marketing.referrals.selectors import referral_link, referral_summary
+from ringup.marketing.referrals.models import ReferralProgram
+from ringup.marketing.referrals.selectors import (
+    invitations_with_outcome,
+    referral_link,
+    referral_summary,
+)
+from ringup.marketing.referrals.services import Acquaintance, InvitationError, submit_invitations
 
 from . import selectors, services
-from .forms import NotificationForm, ProfileForm, change_request
+from .forms import REFUSALS, AcquaintanceFormSet, NotificationForm, ProfileForm, change_request
 
 CALLS_PER_PAGE = 50
 USAGE_MONTHS = 12
@@ -398,6 +405,68 @@ def profile(request):
         "portal/profile.html",
         {"form": form, "mail": mail, "login_email": request.user.email},
     )
+
+
+# Recommending us -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def referrals(request):
+    """The referral link, the program's terms, a form to name acquaintances and what
+    became of those named before."""
+    customer = request.customer
+    people = AcquaintanceFormSet(
+        request.POST or None, prefix="people", form_kwargs={"country": customer.country}
+    )
+    if request.method == "POST" and people.is_valid():
+        filled = [form for form in people if not form.is_blank()]
+        if not filled:
+            messages.error(request, _("Name at least one acquaintance."))
+        elif _invite(request, customer, filled):
+            return redirect("portal:referrals")
+    return render(
+        request,
+        "portal/referrals.html",
+        {
+            "people": people,
+            "program": ReferralProgram.current(),
+            "referral_link": referral_link(customer),
+            "referral": referral_summary(customer),
+            "invitations": invitations_with_outcome(customer),
+        },
+    )
+
+
+def _invite(request, customer, filled) -> bool:
+    """Record the acquaintances of the ``filled`` rows; the program's refusals go back
+    onto their rows. Whether they were recorded."""
+    named = [
+        Acquaintance(
+            form.cleaned_data["name"], form.cleaned_data["email"], form.cleaned_data["phone"]
+        )
+        for form in filled
+    ]
+    try:
+        created = submit_invitations(customer, named, at=timezone.now())
+    except InvitationError as error:
+        for key, message in error.errors.items():
+            _prefix, index, field = key.split(".")
+            filled[int(index)].add_error(field, REFUSALS.get(message, message))
+        return False
+    if created:
+        messages.success(
+            request,
+            ngettext(
+                "Thank you! We have added %(count)d acquaintance.",
+                "Thank you! We have added %(count)d acquaintances.",
+                len(created),
+            )
+            % {"count": len(created)},
+        )
+    else:
+        messages.success(request, _("You had named them already: nothing new to add."))
+    return True
 
 
 # Help ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ as hidden fields, checked against the catalog and the trial guards."""
 from allauth.account.forms import SignupForm
 from allauth.core import context
 from django import forms
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,7 @@ class TrialSignupForm(SignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.priced: offers.PricedOffer | None = None
+        self.deal = None
         self.fields["phone"].label = _("Mobile phone")
         email = self.fields["email"]
         email.label = _("Work e-mail")
@@ -75,6 +77,9 @@ class TrialSignupForm(SignupForm):
                 _("This offer cannot be sold: %(reasons)s.")
                 % {"reasons": "; ".join(error.errors.values())},
             )
+        # A deal's trial link, if still usable; the page showed why when it is not, and
+        # the sign-up is then a normal one.
+        self.deal = signups.deal_of(self.data, at=timezone.now())[0]
         # allauth refuses an address or number already used (adapter.get_user_by_phone).
         phone = cleaned.get("phone")
         if phone and not self.errors and not signups.consume_prefix_limit(request, phone):
@@ -93,4 +98,5 @@ class TrialSignupForm(SignupForm):
             language=get_language() or "en",
             ip=request.META.get("REMOTE_ADDR") or None,
             priced=self.priced,
+            deal=self.deal,
         )

@@ -4,7 +4,9 @@ start the trial of the offer it carried.
 The order a visitor goes through (docs/signup.md): the sign-up form → an SMS code
 confirms the phone → a link e-mailed confirms the address. When the address is
 confirmed the customer is created; when both are confirmed the trial starts, which the
-events outbox hands to provisioning at once.
+events outbox hands to provisioning at once. A sign-up through a deal proposal's
+"Try free" link completes the deal's prospect instead of creating a customer, and moves
+the deal to the trial stage (ringup.sales.deals.services.trials).
 """
 
 import logging
@@ -23,8 +25,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ringup.billing.services.subscriptions import StartRequest, start_subscription
-from ringup.customers.services import NewCustomer, create_verified_customer
+from ringup.customers.models import Customer
+from ringup.customers.services import NewCustomer, complete_prospect, create_verified_customer
 from ringup.events.services import emit
+from ringup.sales.deals.models import Deal
+from ringup.sales.deals.services import trials
 
 from . import offer as offers
 from . import phones
@@ -57,6 +62,8 @@ class Registration:
     language: str
     ip: str | None
     priced: offers.PricedOffer
+    #: The deal of the proposal's "Try free" link the visitor came with, if valid.
+    deal: Deal | None = None
 
 
 #: The API's names of the offer's link parameters.
@@ -81,7 +88,7 @@ def register(user, registration: Registration, *, at: datetime) -> Signup:
             email=registration.email,
             phone=registration.phone,
             language=registration.language,
-            source=offer.source,
+            source=Customer.Source.SALES if registration.deal else offer.source,
             plan=priced.plan,
             period=offer.period,
             employees=offer.employees,
@@ -94,6 +101,8 @@ def register(user, registration: Registration, *, at: datetime) -> Signup:
             ip=registration.ip,
             created_at=at,
         )
+        if registration.deal is not None:
+            trials.record_signup(registration.deal, user, at=at)
         emit(
             "customer.registered",
             at=at,
@@ -187,6 +196,19 @@ def register_by_api(request, fields: dict, *, at: datetime) -> Signup:
     return signup
 
 
+def deal_of(data, *, at: datetime) -> tuple[Deal | None, str]:
+    """The deal named by the ``deal`` token of a "Try free" link in ``data``, and the
+    notice for the visitor when the token cannot be used (the sign-up then goes on as a
+    normal one): ``(None, "")`` without a token."""
+    token = data.get("deal") or ""
+    if not token:
+        return None, ""
+    try:
+        return trials.deal_of_token(token, at=at), ""
+    except trials.TrialLinkRefused as error:
+        return None, str(error)
+
+
 def taken(*, email: str = "", phone: str = "") -> bool:
     """Whether a trial was already asked for with this address or number."""
     if email:
@@ -217,7 +239,8 @@ def email_verified(user, *, at: datetime) -> Signup | None:
         if signup is None or signup.customer_id is not None:
             return signup
         signup.email_verified_at = at
-        signup.customer = create_verified_customer(
+        signup.customer = _customer_of(
+            user,
             NewCustomer(
                 email=signup.email,
                 phone=signup.phone,
@@ -226,12 +249,23 @@ def email_verified(user, *, at: datetime) -> Signup | None:
                 tier=signup.plan.segment,
                 employees=signup.employees or signup.plan.min_employees,
             ),
-            user=user,
             at=at,
         )
         signup.save(update_fields=["email_verified_at", "customer"])
         _start_trial_if_ready(signup, at)
     return signup
+
+
+def _customer_of(user, new: NewCustomer, *, at: datetime) -> Customer:
+    # A sign-up through a deal's trial link completes the deal's prospect while it is
+    # still free; otherwise (or when a racing sign-up completed it first) it gets its own.
+    prospect = trials.prospect_of(user)
+    if prospect is not None:
+        try:
+            return complete_prospect(prospect, new, user=user, at=at)
+        except IntegrityError:
+            pass
+    return create_verified_customer(new, user=user, at=at)
 
 
 def phone_verified(user, *, at: datetime) -> Signup | None:
@@ -268,6 +302,7 @@ def _start_trial_if_ready(signup: Signup, at: datetime) -> None:
         at=at,
     )
     signup.save(update_fields=["subscription"])
+    trials.trial_started(signup.user, signup.customer, at=at)
 
 
 def phone_of(user) -> tuple[str, bool] | None:

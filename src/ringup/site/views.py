@@ -21,6 +21,7 @@ from ringup.engine import advisor, pricing
 
 from . import calculator
 from . import offer as offers
+from . import signup as signups
 from .account_forms import default_plan_code
 from .breakdown import Breakdown
 from .forms import MISSED_CALL_COSTS, AdvisorForm, selection_query
@@ -228,6 +229,15 @@ def _offer_context(request, data) -> dict:
     }
 
 
+def _deal_context(data) -> dict:
+    """The deal of a proposal's "Try free" link: its company and token for the form, or
+    the notice why the link is not used (the sign-up is then a normal one)."""
+    deal, notice = signups.deal_of(data, at=timezone.now())
+    if deal is None:
+        return {"deal_notice": notice}
+    return {"trial_company": deal.customer.name, "deal_token": data["deal"]}
+
+
 class TrialSignupView(SignupView):
     """The trial sign-up (allauth's, with the offer the visitor came with)."""
 
@@ -236,7 +246,12 @@ class TrialSignupView(SignupView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         data = self.request.POST if self.request.method == "POST" else self.request.GET
-        return context | _offer_context(self.request, data) | {"buying": data.get("buy") == "1"}
+        return (
+            context
+            | _offer_context(self.request, data)
+            | _deal_context(data)
+            | {"buying": data.get("buy") == "1"}
+        )
 
     def form_valid(self, form):
         # The user, the sign-up and its e-mail address are written together; a racing

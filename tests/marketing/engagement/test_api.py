@@ -168,6 +168,19 @@ def test_banners_create_and_list_with_counts(api, customer):
         {"title": "x", "text": "y", "link": "help", "target": "ivr", "segment": 999_999},
     )
     assert no_segment.status_code == 422 and "segment" in errors(no_segment)
+    # A valid ISO 8601 instant with no UTC equivalent (past year 9999 once converted).
+    beyond = post(
+        api,
+        "/api/v1/banners",
+        {
+            "title": "x",
+            "text": "y",
+            "link": "help",
+            "target": "ivr",
+            "ends_at": "9999-12-31T23:00:00-05:00",
+        },
+    )
+    assert beyond.status_code == 422 and "ends_at" in errors(beyond)
     backwards = post(
         api,
         "/api/v1/banners",

@@ -66,6 +66,8 @@ def promotion(db):
         fields.setdefault("benefit", Promotion.Benefit.PERCENT)
         fields.setdefault("value", D("20"))
         fields.setdefault("created_at", FEB_20)
+        # The discount itself; the control group has its own tests (test_control_group).
+        fields.setdefault("holdout_percent", 0)
         promo = Promotion.objects.create(**fields)
         if code:
             PromoCode.objects.create(

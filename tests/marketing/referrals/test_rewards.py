@@ -148,6 +148,30 @@ def test_a_refund_claws_the_unused_reward_back(boris, referrer):
     assert referral_summary(referrer)["rewards_earned"] == D("61.50")
 
 
+def test_the_credit_note_event_claws_back_at_once(boris, referrer):
+    """The same half refund, without the periodic job: billing emits
+    ``credit_note.issued`` in the credit note's transaction (once, keyed by the note) and
+    the program's consumer takes 61.50 back as soon as the event is delivered."""
+    invoice = march_invoice(boris)
+    pay(invoice, APRIL_5)
+    deliver()
+    note = issue_credit_note(invoice, reason="Service outage", amount=D("820.00"), at=MAY_6)
+    (event,) = Event.objects.filter(kind="credit_note.issued")
+    assert (event.key, event.customer_id, event.at) == (
+        f"credit_note.issued:{note.pk}",
+        boris.pk,
+        MAY_6,
+    )
+    assert event.payload["credit_note"]["total"] == "820.00"
+    assert event.payload["invoice"]["id"] == invoice.pk
+    assert not Clawback.objects.exists()
+    deliver("referrals")
+    clawback = Clawback.objects.get()
+    assert (clawback.credit_note_id, clawback.amount) == (note.pk, D("61.50"))
+    assert AccountCredit.objects.get(customer=referrer).amount == D("61.50")
+    assert claw_back_refunds(at=MAY_6) == []  # the safety net finds nothing left to do
+
+
 def test_a_reward_already_used_is_set_off_against_the_next_one(boris, referrer):
     """Irina's April invoice used the 123.00; then Boris's March invoice is credited in
     full: the 123.00 is carried, and his April payment's reward (123.00) settles it, so
@@ -165,3 +189,49 @@ def test_a_reward_already_used_is_set_off_against_the_next_one(boris, referrer):
     assert second.amount == D("123.00") and second.credit is None
     assert Clawback.objects.get().settled == D("123.00")
     assert AccountCredit.objects.filter(customer=referrer).count() == 1
+
+
+def test_paying_with_the_referrers_card_is_a_self_referral(boris, referrer):
+    """Irina pays her March invoice with a card; Boris's March invoice is paid with the
+    same card (the provider reports the same fingerprint): one payer behind both
+    accounts. The referral is rejected (same_payer), earns nothing, and Boris no longer
+    counts as Irina's referral. Another card would have earned 123.00."""
+    card = "card:fp_7Hq2xK9Lm3"
+    record_payment(
+        referrer,
+        amount=D("1640.00"),
+        currency="RUB",
+        reference="PP-irina-march",
+        payer_reference=card,
+        at=APRIL_5,
+    )
+    record_payment(
+        boris,
+        amount=march_invoice(boris).total,
+        currency="RUB",
+        reference="PP-boris-march",
+        payer_reference=f" {card} ",
+        at=APRIL_5,
+    )
+    deliver()
+    referral = Referral.objects.get()
+    assert (referral.status, referral.reason) == (Referral.Status.REJECTED, "same_payer")
+    assert not Reward.objects.exists()
+    boris.refresh_from_db()
+    assert boris.referrer is None
+    assert [m for m in mails_to(referrer.email) if "стал клиентом" in m.subject] == []
+
+
+def test_a_different_card_is_no_self_referral(boris, referrer):
+    for customer, card in ((referrer, "card:fp_irina"), (boris, "card:fp_boris")):
+        record_payment(
+            customer,
+            amount=march_invoice(customer).total,
+            currency="RUB",
+            reference=f"PP-{customer.pk}",
+            payer_reference=card,
+            at=APRIL_5,
+        )
+    deliver()
+    assert Referral.objects.get().status == Referral.Status.CONVERTED
+    assert [r.amount for r in Reward.objects.all()] == [D("123.00")]

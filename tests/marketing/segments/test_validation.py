@@ -99,9 +99,9 @@ def test_valid_tree_passes():
         ({"all": [], "any": []}, "conditions", "exactly one key"),
         ([1, 2], "conditions", "expected an object"),
         (
-            {"all": [{"field": "referral_count", "op": "gte", "value": 3}]},
-            "conditions.all.0.field",
-            "not available yet",
+            {"all": [{"field": "referral_count", "op": "eq", "value": 3}]},
+            "conditions.all.0.op",
+            "referral_count takes gte, lte",
         ),
     ],
 )

@@ -21,10 +21,27 @@ class Payment(WriteOnce):
     provider = models.CharField(max_length=30, help_text='"manual" for bank transfers and cash.')
     reference = models.CharField(max_length=100, help_text="Bank or gateway reference.")
     note = models.CharField(max_length=200, blank=True)
+    # Who paid, as the provider identifies the payer across payments (a card fingerprint,
+    # the payer's bank account or tax id); empty when unknown. The referral program
+    # compares it between a referrer and the customers they refer.
+    payer_reference = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The payer's identity at the provider: card fingerprint, account, tax id.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["payer_reference"],
+                name="payment_payer",
+                condition=~models.Q(payer_reference=""),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["provider", "reference"], name="payment_reported_once"),
             models.CheckConstraint(name="payment_is_positive", condition=models.Q(amount__gt=0)),

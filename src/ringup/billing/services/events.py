@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ringup.events.services import Emission, emit_many
 
-from ..models import Invoice
+from ..models import CreditNote, Invoice
 from ..selectors.events import customer_snapshots, snapshots
 from ..selectors.invoices import open_invoices
 
@@ -27,6 +27,7 @@ ONCE = {
     "subscription.cancelled",
     "subscription.ended",
     "invoice.paid",
+    "credit_note.issued",
 }
 
 
@@ -105,6 +106,27 @@ def invoice_events(kind: str, invoices: Sequence[tuple[Invoice, datetime]]) -> l
         *subscription_events(kind, by_subscription, subject="invoice"),
         *customer_events(kind, by_customer, subject="invoice"),
     ]
+
+
+def credit_note_events(note: CreditNote, invoice: Invoice) -> list[Emission]:
+    """``credit_note.issued`` for ``note`` on ``invoice``, with the customer's snapshot,
+    the credit note and the invoice it credits; keyed by the credit note."""
+    extra = {
+        "credit_note": {
+            "id": note.pk,
+            "number": note.number,
+            "reason": note.reason,
+            "issued_at": note.issued_at,
+            "currency": note.currency,
+            "net_amount": note.net_amount,
+            "vat_amount": note.vat_amount,
+            "total": note.total,
+        },
+        "invoice": invoice_payload(invoice),
+    }
+    return customer_events(
+        "credit_note.issued", [(note.customer_id, note.issued_at, extra)], subject="credit_note"
+    )
 
 
 def paid_events(

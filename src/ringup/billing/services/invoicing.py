@@ -88,7 +88,13 @@ from ..models import (
 from ..selectors.invoices import in_credit, invoiced_overlaps, last_billed_ends, open_invoices
 from ..selectors.pricing import CatalogPricer
 from ..selectors.subscriptions import BillingView, Schedule, billing_views, schedules
-from .events import invoice_events, paid_events, publish, subscription_events
+from .events import (
+    credit_note_events,
+    invoice_events,
+    paid_events,
+    publish,
+    subscription_events,
+)
 from .ledger import NewPosting, post, post_many
 
 CHUNK = 2_000
@@ -1230,6 +1236,8 @@ def issue_credit_note(
                 entries=ledger.credit_note_entries(invoice.customer_id, amount - vat, vat, amount),
             )
         )
+        # Consumers react at once (referrals take back the rewards the invoice earned).
+        publish(credit_note_events(note, invoice))
         # Balance-forward: the credit settles the oldest invoices owed, maybe not this one.
         publish(paid_events(owed_before, [invoice.customer_id], lambda _: at))
     return note

@@ -74,11 +74,13 @@ def record_payment(
     at: datetime,
     provider: str = ManualProvider.code,
     note: str = "",
+    payer_reference: str = "",
 ) -> Payment:
     """Record money received and post it: the customer's balance falls by ``amount`` (an
     overpayment becomes their credit). Reporting the same ``(provider, reference)`` again
     returns the payment already recorded. Reactivates subscriptions suspended for debt, and
-    converts the customer's trials waiting for their decision (paying is deciding)."""
+    converts the customer's trials waiting for their decision (paying is deciding).
+    ``payer_reference``: the payer's identity at the provider, when it reports one."""
     try:
         amount = quantize(amount, currency)
     except MoneyError as error:
@@ -102,6 +104,7 @@ def record_payment(
                 provider=provider,
                 reference=reference,
                 note=note[:200],
+                payer_reference=payer_reference.strip()[:128],
                 created_at=at,
             )
             post(

@@ -211,13 +211,16 @@ def current_costs_from_rates(
         raise BillAnalysisError(errors)
     fixed = _fixed(line_rental, fixed_fees, currency)
     return {
-        month: MonthCost(month, quantize(_priced(_exact_minutes(usage), rates), currency), fixed)
+        month: MonthCost(month, quantize(_priced_seconds(usage, rates), currency), fixed)
         for month, usage in profile.by_month_category.items()
     }
 
 
-def _exact_minutes(usage: Mapping[Category, Usage]) -> dict[Category, Decimal]:
-    return {category: Decimal(u.seconds) / _MINUTE for category, u in usage.items()}
+def _priced_seconds(usage: Mapping[Category, Usage], rates: Mapping[Category, Decimal]) -> Decimal:
+    # Seconds × rate first, one division last: 29 s at 4.50/min is exactly 2.175 (→ 2.18),
+    # while 29/60 = 0.48333… minutes × 4.50 is 2.17499… (→ 2.17).
+    seconds = {category: Decimal(u.seconds) for category, u in usage.items()}
+    return _priced(seconds, rates) / _MINUTE
 
 
 def _priced(minutes: Mapping[Category, Decimal], rates: Mapping[Category, Decimal]) -> Decimal:

@@ -26,7 +26,7 @@ import polars as pl
 from ._frames import STAGES, Frame, prepare
 from .cohorts import cohort_retention, rollup, survival_counts
 from .customers import monthly_summary, summary_aggregations, usage_per_customer, with_averages
-from .funnel import funnel_conversion, trial_conversion
+from .funnel import first_stages, funnel_conversion, trial_conversion
 from .mrr import (
     MOVEMENTS,
     churn_and_retention,
@@ -43,19 +43,29 @@ from .products import ADD_ONS, attach_rate, product_sales
 def recompute(months: Frame, products: Frame, funnel: Frame) -> dict[str, pl.DataFrame]:
     """Every table at once, keyed by its name (what the analytics app stores).
 
-    ``months`` is collected and put in customer order once (:func:`prepare`); the three
-    tables per month and currency come from one pass over it, the cohort table from its
-    split by tier, and all the queries run together (``pl.collect_all``), so that their
-    single-threaded steps (running sums, forward fills) overlap.
+    ``months`` is collected and put in customer order once (:func:`prepare`); the four
+    tables per month and currency (the monthly and the trailing-12 churn among them) come
+    from one pass over it, the cohort table from its split by tier, and all the queries
+    run together (``pl.collect_all``), so that their single-threaded steps (running sums
+    and maxima, shifts) overlap.
     """
     months = prepare(months)
+    trailing = {
+        f"trailing_{name}": sum for name, sum in retention_aggregations("trailing_").items()
+    }
     monthly = (
-        cube(months)
+        cube(months, trailing=12)
         .group_by("month", "currency")
-        .agg(**summary_aggregations(), **movement_aggregations(), **retention_aggregations())
+        .agg(
+            **summary_aggregations(),
+            **movement_aggregations(),
+            **retention_aggregations(),
+            **trailing,
+        )
         .cache()
     )
     by_tier = cohort_retention.plan(months, by=("tier",)).cache()
+    firsts = first_stages(funnel).cache()
     keys = ("month", "currency")
     plans = {
         "monthly_summary": with_averages(monthly.select(*keys, *summary_aggregations())),
@@ -63,14 +73,19 @@ def recompute(months: Frame, products: Frame, funnel: Frame) -> dict[str, pl.Dat
         "churn_and_retention": with_retention_rates(
             monthly.select(*keys, *retention_aggregations()), 1
         ),
-        "churn_and_retention_12": churn_and_retention.plan(months, period=12),
+        "churn_and_retention_12": with_retention_rates(
+            monthly.select(
+                *keys, **{name.removeprefix("trailing_"): pl.col(name) for name in trailing}
+            ),
+            12,
+        ),
         "cohort_retention": rollup.plan(by_tier),
         "cohort_retention_by_tier": by_tier,
         "survival_counts": survival_counts.plan(months),
         "attach_rate": attach_rate.plan(months, products),
         "product_sales": product_sales.plan(products),
-        "trial_conversion": trial_conversion.plan(funnel),
-        "funnel_conversion": funnel_conversion.plan(funnel),
+        "trial_conversion": trial_conversion.plan(firsts),
+        "funnel_conversion": funnel_conversion.plan(firsts),
         "usage_per_customer": usage_per_customer.plan(months),
     }
     return dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))

@@ -57,19 +57,22 @@ def cohort_retention(
     ``revenue_retention = mrr / starting_mrr`` (Float64; null when nobody in the cohort
     ever paid). Ages run to the last month of the frame.
     """
-    lf = _with_cohort(months, start, by)
     keys = ["cohort", "currency", *by]
-    table = lf.group_by(*keys, "age").agg(
-        size=pl.len().cast(pl.Int64), paying=count(pl.col("paying")), mrr=pl.col("mrr").sum()
+    # One pass: each member's first MRR falls in one (cohort, age) group; the groups of a
+    # cohort add up to its starting MRR.
+    table = (
+        _with_cohort(months, start, by)
+        .group_by(*keys, "age")
+        .agg(
+            size=pl.len().cast(pl.Int64),
+            paying=count(pl.col("paying")),
+            mrr=pl.col("mrr").sum(),
+            starting_mrr=pl.col("mrr").filter(pl.col("first_paid")).sum(),
+        )
+        .with_columns(pl.col("starting_mrr").sum().over(keys))
     )
     sizes = table.filter(pl.col("age") == 0).select(*keys, customers="size")
-    starting = lf.filter(pl.col("first_paid")).group_by(keys).agg(starting_mrr=pl.col("mrr").sum())
-    return _with_rates(
-        table.join(sizes, on=keys, how="left", nulls_equal=True)
-        .join(starting, on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col("starting_mrr").fill_null(0)),
-        keys,
-    )
+    return _with_rates(table.join(sizes, on=keys, how="left", nulls_equal=True), keys)
 
 
 @metric

@@ -51,37 +51,69 @@ def _movement() -> pl.Expr:
     return movement
 
 
-def cube(months: Frame, period: int = 1, *, full: bool = True) -> pl.LazyFrame:
+def cube(
+    months: Frame, period: int = 1, *, full: bool = True, trailing: int | None = None
+) -> pl.LazyFrame:
     """The rows of :func:`~._frames.history` (``period`` months back) added up by month,
     currency and what each row is: ``paying``, ``then_paying``, ``in_base`` (paying or
     with MRR ``period`` months earlier) and, when ``full``, ``movement``, ``active``,
-    ``trialing`` with the month's ``revenue``, ``margin`` and ``seconds``.
+    ``trialing`` with the month's ``revenue``, ``margin`` and ``seconds``; with
+    ``trailing``, the same base ``trailing`` months back as well (columns prefixed
+    ``trailing_``: :func:`retention_aggregations` reads either).
 
     Every monthly figure is a sum over these few groups per month (``rows`` counts
     customers), so the whole frame is grouped once, with plain sums only; churn and
     retention alone need the short form.
     """
-    keys = {
-        "paying": pl.col("paying"),
-        "then_paying": pl.col("then_paying"),
-        "in_base": pl.col("then_paying") | (pl.col("then_mrr") > 0),
-    }
-    sums = {
-        "rows": pl.len().cast(pl.Int64),
-        "mrr": pl.col("mrr").sum(),
-        "then_mrr": pl.col("then_mrr").sum(),
-        # min(MRR now, MRR then) per customer; 0 outside the base (MRR is never < 0).
-        "capped": pl.min_horizontal("mrr", "then_mrr").sum(),
-    }
-    if full:
+    keys = {"paying": pl.col("paying")}
+    sums = {"rows": pl.len().cast(pl.Int64), "mrr": pl.col("mrr").sum()}
+    for prefix in ("", "trailing_") if trailing is not None else ("",):
+        then_mrr, then_paying = pl.col(f"{prefix}then_mrr"), pl.col(f"{prefix}then_paying")
         keys |= {
-            "movement": _movement(),
-            "active": pl.col("active"),
-            "trialing": pl.col("state") == TRIALING,
+            f"{prefix}then_paying": then_paying,
+            f"{prefix}in_base": then_paying | (then_mrr > 0),
         }
+        sums |= {
+            f"{prefix}then_mrr": then_mrr.sum(),
+            # min(MRR now, MRR then) per customer; 0 outside the base (MRR is never < 0).
+            f"{prefix}capped": pl.min_horizontal(pl.col("mrr"), then_mrr).sum(),
+        }
+    if full:
+        keys |= {"active": pl.col("active"), "trialing": pl.col("state") == TRIALING}
         sums |= {name: pl.col(name).sum() for name in ("revenue", "margin", "seconds")}
-    named = [key.alias(name) for name, key in keys.items()]
-    return history(months, period).group_by("month", "currency", *named).agg(**sums)
+    # The keys packed in one small integer (a bit per flag, then the movement's number):
+    # grouping on it costs a fraction of grouping on six columns; unpacked after.
+    code = sum(
+        (key.cast(pl.Int32) * (1 << bit) for bit, key in enumerate(keys.values())),
+        start=_movement_number() * (1 << len(keys)) if full else pl.lit(0, dtype=pl.Int32),
+    )
+    flags = {name: (pl.col("code") // (1 << bit)) % 2 == 1 for bit, name in enumerate(keys)}
+    if full:
+        flags["movement"] = _movement_named(pl.col("code") // (1 << len(keys)))
+    return (
+        history(months, period, trailing=trailing)
+        .group_by("month", "currency", code=code)
+        .agg(**sums)
+        .select("month", "currency", **flags, **{name: pl.col(name) for name in sums})
+    )
+
+
+def _movement_number() -> pl.Expr:
+    """1 + the position in :data:`MOVEMENTS` of a :func:`~._frames.history` row's
+    movement, 0 when MRR did not change."""
+    number = pl.lit(0, dtype=pl.Int32)
+    for position, condition in enumerate(movement_conditions().values(), start=1):
+        number = pl.when(condition).then(pl.lit(position, dtype=pl.Int32)).otherwise(number)
+    return number
+
+
+def _movement_named(number: pl.Expr) -> pl.Expr:
+    """The movement of :func:`_movement_number` (null for 0)."""
+    kind = pl.Enum(MOVEMENTS)
+    movement = pl.lit(None, dtype=kind)
+    for position, name in enumerate(MOVEMENTS, start=1):
+        movement = pl.when(number == position).then(pl.lit(name, dtype=kind)).otherwise(movement)
+    return movement
 
 
 def customers(condition: pl.Expr) -> pl.Expr:
@@ -110,11 +142,6 @@ def mrr_movements(months: Frame) -> pl.LazyFrame:
     signed). The first row of a customer compares with 0, so ``months`` must start at the
     customer's registration month (the data contract) for "new" to mean new.
     """
-    movement = pl.lit(None, dtype=pl.Enum(MOVEMENTS))
-    for name, condition in movement_conditions().items():
-        movement = (
-            pl.when(condition).then(pl.lit(name, dtype=pl.Enum(MOVEMENTS))).otherwise(movement)
-        )
     return (
         history(months)
         .select(
@@ -148,15 +175,16 @@ def mrr_summary(months: Frame) -> pl.LazyFrame:
     )
 
 
-def retention_aggregations() -> dict[str, pl.Expr]:
-    """The sums behind :func:`churn_and_retention`, over a month's :func:`cube` rows."""
-    then_paying = pl.col("then_paying")
+def retention_aggregations(prefix: str = "") -> dict[str, pl.Expr]:
+    """The sums behind :func:`churn_and_retention`, over a month's :func:`cube` rows (those
+    of its ``trailing`` base with ``prefix="trailing_"``)."""
+    then_paying = pl.col(f"{prefix}then_paying")
     return {
         "start_customers": customers(then_paying),
         "lost_customers": customers(then_paying & ~pl.col("paying")),
-        "start_mrr": pl.col("then_mrr").sum(),
-        "retained_mrr_capped": pl.col("capped").sum(),
-        "retained_mrr": pl.col("mrr").filter(pl.col("in_base")).sum(),
+        "start_mrr": pl.col(f"{prefix}then_mrr").sum(),
+        "retained_mrr_capped": pl.col(f"{prefix}capped").sum(),
+        "retained_mrr": pl.col("mrr").filter(pl.col(f"{prefix}in_base")).sum(),
     }
 
 

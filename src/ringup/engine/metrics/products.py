@@ -26,18 +26,23 @@ def attach_rate(
     ``attach_rate = holders / paying`` (Float64). Products of ``kinds`` only (options and
     traffic packages by default); a product nobody pays for in a month has no row.
     """
+    # prepare() puts the months in customer and month order, so their row keys ascend:
+    # the products, sorted by the same key, meet them in one merge (an as-of join on
+    # equal keys) instead of a hash table over every paying customer-month.
     paying = (
         prepare(months)
         .lazy()
         .filter(pl.col("paying"))
-        .select("month", *by, key=row_key(pl.col("customer_id"), pl.col("month")))
+        .select("month", *by, key=row_key(pl.col("customer_id"), pl.col("month")).set_sorted())
     )
     segments = paying.group_by("month", *by).agg(paying=pl.len().cast(pl.Int64))
     held = (
         lazy(products, "products", PRODUCTS_COLUMNS)
         .filter(pl.col("kind").is_in(list(kinds)))
         .select("product", key=row_key(pl.col("customer_id"), pl.col("month")))
-        .join(paying, on="key")
+        .sort("key")
+        .join_asof(paying, on="key", strategy="backward", tolerance=0)
+        .drop_nulls("month")
         .group_by("month", *by, "product")
         .agg(holders=pl.len().cast(pl.Int64))
     )

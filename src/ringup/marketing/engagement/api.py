@@ -2,7 +2,7 @@
 related products, banners with their counts. Authentication as the billing API (an API
 key, or a staff session with the CSRF token for writes)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from django.utils import timezone
@@ -39,6 +39,12 @@ def _instant(value):
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("a date and time with a time zone (Z or +03:00)")
+    try:
+        # Stored in UTC: 9999-12-31T23:00-05:00 has no UTC instant, and failing at the
+        # database would break the request's transaction rather than name the field.
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("a date and time within the years 1–9999 in UTC") from None
     return parsed
 
 

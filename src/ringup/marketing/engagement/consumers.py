@@ -9,13 +9,14 @@ HANDLERS = {
     "trial.expired": rules.on_trial_expired,
     "payment.failed": rules.on_payment_failed,
     "customer.inactive": rules.on_inactive,
+    "deal.lost": rules.on_deal_lost,
 }
 
 
 @consumer("engagement-follow-ups", kinds=sorted(HANDLERS))
 def on_event(event) -> None:
-    """A trial ended without purchase, a failed payment or a customer gone quiet: a task
-    for a sales manager. Events about no (or a deleted) customer make nothing."""
+    """A trial ended without purchase, a failed payment, a customer gone quiet or a lost
+    deal: a task for a sales manager. Events about no (or a deleted) customer make nothing."""
     if event.customer_id is None or not Customer.objects.filter(pk=event.customer_id).exists():
         return
     HANDLERS[event.kind](event)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from ringup.customers.models import Customer
+from ringup.marketing import outcomes
 
 from . import rendering, selectors, services
 from .models import Click, Consent, Mailing, Recipient, Run, Suppression, Template, TemplateVariant
@@ -130,20 +131,7 @@ class MailingAdmin(admin.ModelAdmin):
     def lift(self, obj):
         if obj.pk is None:
             return "—"
-        report = selectors.lift_report(obj)
-        conversion, revenue = report["conversion_lift"], report["revenue_lift"]
-        parts = [
-            f"treated {report['treated']['converted']}/{report['treated']['customers']}, "
-            f"held out {report['held_out']['converted']}/{report['held_out']['customers']}"
-        ]
-        if conversion:
-            low, high = conversion["low"], conversion["high"]
-            parts.append(f"conversion {conversion['estimate']:+.1%} [{low:+.1%}, {high:+.1%}]")
-        if revenue:
-            parts.append(
-                f"revenue/customer {revenue['estimate']} [{revenue['low']}, {revenue['high']}]"
-            )
-        return "; ".join(parts)
+        return outcomes.describe(selectors.lift_report(obj))
 
     @admin.action(description="Activate / resume")
     def activate_action(self, request, queryset):

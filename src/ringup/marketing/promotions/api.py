@@ -1,7 +1,7 @@
 """Promotions API for the operator's staff (an API key or a staff session, as billing):
 promotions with usage counts, promo codes (one memorable code, or unique ones in bulk),
 checking a code on a selection (the discount it would give, or 422 with the reason) and
-redeeming it for a subscription."""
+redeeming it for a subscription, and the lift report of the promotion's control group."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -60,6 +60,10 @@ class PromotionIn(Schema):
     min_months: int | None = Field(None, ge=1, le=1200)
     exclusive: bool = True
     priority: int = 0
+    holdout_percent: int = Field(10, ge=0, le=50)
+    conversion_kind: str = Field("invoice.paid", min_length=1, max_length=60)
+    conversion_changes: list[Code] = Field(default_factory=list)
+    conversion_window_days: int = Field(30, ge=1, le=730)
 
 
 class PromotionOut(Schema):
@@ -77,6 +81,7 @@ class PromotionOut(Schema):
     max_redemptions: int | None
     redeemed: int
     codes: int
+    holdout_percent: int
     created_at: datetime
 
 
@@ -144,6 +149,7 @@ def _promotion_out(promotion: Promotion) -> dict:
         "max_redemptions": promotion.max_redemptions,
         "redeemed": promotion.redeemed,
         "codes": getattr(promotion, "code_count", None) or promotion.codes.count(),
+        "holdout_percent": promotion.holdout_percent,
         "created_at": promotion.created_at,
     }
 
@@ -244,6 +250,18 @@ def add_codes(request, pk: int, payload: CodesIn):
             for c in codes
         ],
     )
+
+
+@router.get(
+    "/promotions/{pk}/lift",
+    response={200: dict, **ERRORS},
+    summary="Treated against held out: conversion and revenue per customer, 95 % intervals",
+)
+def promotion_lift(request, pk: int):
+    promotion = Promotion.objects.filter(pk=pk).first()
+    if promotion is None:
+        return Status(404, {"detail": "no such promotion"})
+    return Status(200, selectors.lift_report(promotion))
 
 
 @router.get(

@@ -95,6 +95,18 @@ class Promotion(models.Model):
         default=True, help_text="Applies alone: never combined with another promotion."
     )
     priority = models.IntegerField(default=0, help_text="Higher is considered first.")
+    # Control group and lift (docs/promotions.md).
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="Share of the eligible customers held out as a control group (0–50).",
+    )
+    conversion_kind = models.CharField(
+        max_length=60, default="invoice.paid", help_text="The lift report's conversion event."
+    )
+    conversion_changes = models.JSONField(
+        default=list, blank=True, help_text='subscription.changed: e.g. ["plan_up"].'
+    )
+    conversion_window_days = models.PositiveIntegerField(default=30)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -108,6 +120,9 @@ class Promotion(models.Model):
             models.CheckConstraint(
                 name="promotion_percent_at_most_100",
                 condition=~models.Q(benefit="percent") | models.Q(value__lte=100),
+            ),
+            models.CheckConstraint(
+                name="promotion_holdout_at_most_half", condition=models.Q(holdout_percent__lte=50)
             ),
         ]
 
@@ -126,6 +141,8 @@ class Promotion(models.Model):
             errors["min_revenue"] = "Required for a turnover promotion."
         if self.automatic == self.Automatic.LOYALTY and not self.min_months:
             errors["min_months"] = "Required for a loyalty promotion."
+        if self.holdout_percent is not None and self.holdout_percent > 50:
+            errors["holdout_percent"] = "At most 50."
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = "Must be after the start."
         if errors:
@@ -209,3 +226,31 @@ class PendingCode(models.Model):
 
     def __str__(self):
         return f"{self.code} · {self.email}"
+
+
+class Assignment(models.Model):
+    """A customer entered the promotion's experiment: the first time every condition held
+    for them (a code redeemed by a known customer, an automatic grant). ``group`` comes
+    from a hash of (promotion, customer), so it is the same on every later attempt; the
+    row keeps when the customer entered (the lift window starts there) for the report
+    and for audit, once per customer under a unique constraint."""
+
+    class Group(models.TextChoices):
+        TREATED = "treated", _("Treated")
+        HELD_OUT = "held_out", _("Held out (control group)")
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="assignments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=10, choices=Group.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["promotion", "customer"], name="promotion_assignment_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.promotion} · {self.customer} ({self.group})"

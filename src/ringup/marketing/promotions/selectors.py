@@ -1,6 +1,8 @@
 """Reads of promotions: whether a promotion's conditions hold for a purchase, what it
-would take off a quote, which promotions stack, and usage counts."""
+would take off a quote, which promotions stack, the control group and its lift report,
+and usage counts."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,10 +14,14 @@ from ringup.customers.models import Customer
 from ringup.engine.invoicing import DiscountKind, PeriodDiscount, discount_lines
 from ringup.engine.money import ZERO
 from ringup.engine.pricing import Period, Quote
+from ringup.marketing import outcomes
 from ringup.marketing.segments.conditions import zone
 from ringup.marketing.segments.selectors import members
 
-from .models import PromoCode, Promotion, Redemption
+from .models import Assignment, PromoCode, Promotion, Redemption
+
+#: The refusal of a customer in the promotion's control group.
+HELD_OUT = ("customer", "not offered to this customer (control group)")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,9 @@ class Purchase:
     options: tuple[str, ...] = ()
     customer: Customer | None = None
     subscription_id: int | None = None
+    # Whether the control group applies. Not to a code typed at sign-up: the visitor was
+    # shown the discounted price before having an account, and that promise is kept.
+    holdout: bool = True
 
 
 def purchase_of(subscription: Subscription) -> Purchase:
@@ -127,7 +136,61 @@ def _customer(promotion: Promotion, purchase: Purchase, at: datetime):
         return ("customer", "not offered to this customer")
     if customer_redemptions(promotion, customer) >= promotion.per_customer_limit:
         return ("customer", "already used by this customer")
+    # Last, so that this refusal means every other condition holds (the customer is then
+    # in the experiment: services record the assignment).
+    if purchase.holdout and group_of(promotion, customer.pk) == Assignment.Group.HELD_OUT:
+        return HELD_OUT
     return None
+
+
+def holdout_bucket(promotion_id: int, customer_id: int) -> int:
+    """The customer's bucket 0–99 for this promotion, from a keyed hash of both ids, so
+    that the control groups of two promotions (or of a promotion and a mailing) are
+    independent draws, not the same customers every time."""
+    digest = hashlib.blake2b(
+        f"{promotion_id}:{customer_id}".encode(), digest_size=8, person=b"ringup.promo"
+    ).digest()
+    return int.from_bytes(digest, "big") % 100
+
+
+def group_of(promotion: Promotion, customer_id: int) -> str:
+    """The customer's group: the stored assignment when there is one (a later change of
+    ``holdout_percent`` does not move anyone), else the bucket against the percentage."""
+    stored = (
+        Assignment.objects.filter(promotion=promotion, customer_id=customer_id)
+        .values_list("group", flat=True)
+        .first()
+    )
+    if stored:
+        return stored
+    if holdout_bucket(promotion.pk, customer_id) < promotion.holdout_percent:
+        return Assignment.Group.HELD_OUT
+    return Assignment.Group.TREATED
+
+
+def lift_report(promotion: Promotion) -> dict:
+    """Conversion (``promotion.conversion_kind``) and revenue per customer within
+    ``conversion_window_days`` of each customer's assignment, treated against held out,
+    with 95 % intervals (:func:`ringup.marketing.outcomes.lift_report`). Groups are
+    compared as assigned (intention to treat): a treated customer counts whether or not
+    the discount ended up on an invoice."""
+    groups = {
+        group: list(
+            Assignment.objects.filter(promotion=promotion, group=group).values_list(
+                "customer_id", "at"
+            )
+        )
+        for group in Assignment.Group.values
+    }
+    report = outcomes.lift_report(
+        groups[Assignment.Group.TREATED],
+        groups[Assignment.Group.HELD_OUT],
+        conversion_kind=promotion.conversion_kind,
+        conversion_changes=promotion.conversion_changes,
+        window_days=promotion.conversion_window_days,
+    )
+    report["holdout_percent"] = promotion.holdout_percent
+    return report
 
 
 def customer_redemptions(promotion: Promotion, customer: Customer) -> int:

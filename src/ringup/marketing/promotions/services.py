@@ -6,10 +6,15 @@ grow by a conditional ``UPDATE … SET used = used + 1 WHERE used < max_uses`` (
 lock makes a concurrent redemption wait and then see the new count), and a customer's
 redemptions of a promotion are numbered under ``UNIQUE (promotion, customer, ordinal)``
 and ``UNIQUE (promotion, subscription)``. Whatever fails rolls the whole redemption back.
+
+Control group: a customer for whom every condition holds enters the promotion's
+experiment (an :class:`Assignment`, written before the redemption's transaction so that a
+held-out refusal keeps it); held-out customers are refused the code and not granted the
+automatic discount.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,7 +27,7 @@ from ringup.events.services import emit
 from ringup.marketing.segments.conditions import months_before, zone
 
 from . import selectors
-from .models import PromoCode, Promotion, Redemption
+from .models import Assignment, PromoCode, Promotion, Redemption
 from .selectors import Purchase
 
 #: Letters and digits that cannot be misread for one another (no 0/O, 1/I/L).
@@ -78,27 +83,55 @@ def _automatic_at_purchase(purchase: Purchase, at: datetime, exclude=None) -> li
     return [p for p in found if selectors.refusal(p, purchase, at=at) is None]
 
 
-def redeem_code(code: str, subscription: Subscription, *, at: datetime) -> Redemption:
+def redeem_code(
+    code: str, subscription: Subscription, *, at: datetime, holdout: bool = True
+) -> Redemption:
     """Redeem ``code`` for ``subscription`` at ``at``: the discount starts with the
     periods that begin from then on. Raises :class:`PromotionRefused` with the reason;
-    a single-use code succeeds once however many redeem it at the same instant."""
+    a single-use code succeeds once however many redeem it at the same instant.
+    ``holdout=False`` exempts the redemption from the control group (a code typed at
+    sign-up, whose discount the visitor was shown)."""
     found = _usable(selectors.find_code(code))
+    purchase = replace(selectors.purchase_of(subscription), holdout=holdout)
+    enter_experiment(found.promotion, purchase, at=at)
     with transaction.atomic():
         taken = PromoCode.objects.filter(pk=found.pk, active=True).filter(
             Q(max_uses__isnull=True) | Q(used__lt=F("max_uses"))
         )
         if not taken.update(used=F("used") + 1):
             raise PromotionRefused("code", "this promo code has been used up")
-        return _redeem(found.promotion, subscription, at=at, code=found)
+        return _redeem(found.promotion, subscription, at=at, code=found, holdout=holdout)
+
+
+def enter_experiment(promotion: Promotion, purchase: Purchase, *, at: datetime) -> None:
+    """Record the customer of ``purchase`` in ``promotion``'s experiment at ``at`` when
+    every condition but the control group holds: once (``UNIQUE (promotion, customer)``,
+    insert-or-nothing, so a racing attempt adds nothing), with the group of
+    :func:`selectors.group_of`. Nothing when the promotion holds no one out."""
+    customer = purchase.customer
+    if customer is None or not purchase.holdout or promotion.holdout_percent == 0:
+        return
+    if selectors.refusal(promotion, purchase, at=at) not in (None, selectors.HELD_OUT):
+        return
+    group = selectors.group_of(promotion, customer.pk)
+    Assignment.objects.bulk_create(
+        [Assignment(promotion=promotion, customer=customer, group=group, at=at)],
+        ignore_conflicts=True,
+    )
 
 
 def _redeem(
-    promotion: Promotion, subscription: Subscription, *, at: datetime, code: PromoCode | None
+    promotion: Promotion,
+    subscription: Subscription,
+    *,
+    at: datetime,
+    code: PromoCode | None,
+    holdout: bool = True,
 ) -> Redemption:
     """Apply ``promotion`` to ``subscription`` inside the caller's transaction."""
     # One redemption at a time per subscription, so the stacking check below holds.
     list(Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk"))
-    purchase = selectors.purchase_of(subscription)
+    purchase = replace(selectors.purchase_of(subscription), holdout=holdout)
     reason = selectors.refusal(promotion, purchase, at=at)
     if reason:
         raise PromotionRefused(*reason)
@@ -172,12 +205,15 @@ def redeem_at_purchase(
     purchase: ``code``'s, and the automatic ones at purchase, by the stacking rule.
     Returns the redemptions and, when the code was refused, why."""
     purchase = selectors.purchase_of(subscription)
+    for promotion in selectors.automatic(Promotion.Automatic.AT_PURCHASE, at=at):
+        enter_experiment(promotion, purchase, at=at)
     candidates = _automatic_at_purchase(purchase, at)
     typed, refused = None, ""
     if code:
         try:
             typed = _usable(selectors.find_code(code))
-            reason = selectors.refusal(typed.promotion, purchase, at=at)
+            # The sign-up's code is kept as shown: outside the control group.
+            reason = selectors.refusal(typed.promotion, replace(purchase, holdout=False), at=at)
             if reason:
                 raise PromotionRefused(*reason)
             candidates.append(typed.promotion)
@@ -190,7 +226,7 @@ def redeem_at_purchase(
     for promotion in chosen:
         try:
             if typed is not None and promotion == typed.promotion:
-                redemptions.append(redeem_code(typed.code, subscription, at=at))
+                redemptions.append(redeem_code(typed.code, subscription, at=at, holdout=False))
             else:
                 with transaction.atomic():
                     redemptions.append(_redeem(promotion, subscription, at=at, code=None))
@@ -215,6 +251,12 @@ def apply_automatic(*, at: datetime) -> int:
     for promotion in selectors.automatic(Promotion.Automatic.LOYALTY, at=at):
         applied += _apply_to(promotion, _loyal_subscriptions(promotion, at), at)
     return applied
+
+
+def _held_out(promotion: Promotion):
+    return Assignment.objects.filter(promotion=promotion, group=Assignment.Group.HELD_OUT).values(
+        "customer_id"
+    )
 
 
 def _live(at: datetime):
@@ -243,6 +285,7 @@ def _turnover_subscriptions(promotion: Promotion, at: datetime):
         _live(at)
         .filter(customer_id__in=earners)
         .exclude(pk__in=Redemption.objects.filter(promotion=promotion).values("subscription_id"))
+        .exclude(customer_id__in=_held_out(promotion))
     )
 
 
@@ -253,12 +296,14 @@ def _loyal_subscriptions(promotion: Promotion, at: datetime):
         _live(at)
         .filter(billing_starts_on__lte=first_day)
         .exclude(pk__in=Redemption.objects.filter(promotion=promotion).values("subscription_id"))
+        .exclude(customer_id__in=_held_out(promotion))
     )
 
 
 def _apply_to(promotion: Promotion, subscriptions, at: datetime) -> int:
     applied = 0
     for subscription in subscriptions:
+        enter_experiment(promotion, selectors.purchase_of(subscription), at=at)
         try:
             with transaction.atomic():
                 _redeem(promotion, subscription, at=at, code=None)

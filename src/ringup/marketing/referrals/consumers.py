@@ -16,13 +16,21 @@ NOTICES = {
 }
 
 
-@consumer("referrals", kinds=["customer.registered", "customer.email_verified", "invoice.paid"])
+@consumer(
+    "referrals",
+    kinds=["customer.registered", "customer.email_verified", "invoice.paid", "credit_note.issued"],
+)
 def on_event(event) -> None:
-    """Attribute sign-ups to referrers and reward referred customers' payments."""
+    """Attribute sign-ups to referrers, reward referred customers' payments and take
+    rewards back when the invoice that earned them is credited."""
     if event.kind == "customer.registered":
         services.record_signup(event.payload.get("signup") or {}, at=event.at)
     elif event.kind == "customer.email_verified":
         services.record_join(event.customer_id, at=event.at)
+    elif event.kind == "credit_note.issued":
+        services.claw_back_refunds(
+            at=event.at, credit_note_id=(event.payload.get("credit_note") or {}).get("id")
+        )
     else:
         invoice_id = (event.payload.get("invoice") or {}).get("id")
         if invoice_id is not None:

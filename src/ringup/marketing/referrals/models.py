@@ -116,6 +116,7 @@ class Referral(models.Model):
     class Reason(models.TextChoices):
         SAME_EMAIL = "same_email", _("Same e-mail address as the referrer")
         SAME_PHONE = "same_phone", _("Same phone number as the referrer")
+        SAME_PAYER = "same_payer", _("Paid with the referrer's card or account")
         RING = "ring", _("The referrer was referred by this customer")
         INACTIVE = "inactive", _("The program was off")
 

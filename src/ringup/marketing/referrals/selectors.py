@@ -38,6 +38,29 @@ def referral_summary(customer: Customer) -> dict:
     }
 
 
+#: What became of a named acquaintance, the furthest first.
+OUTCOMES = ("bought", "joined", "signed_up", "waiting")
+_OUTCOME_OF = {
+    Referral.Status.CONVERTED: "bought",
+    Referral.Status.JOINED: "joined",
+    Referral.Status.SIGNED_UP: "signed_up",
+}
+
+
+def invitations_with_outcome(customer: Customer) -> list[tuple[Invitation, str]]:
+    """The acquaintances ``customer`` named, newest first, each with the furthest of
+    :data:`OUTCOMES` their sign-ups reached (a rejected referral earns nothing and leaves
+    the acquaintance ``waiting``)."""
+    furthest: dict[int, str] = {}
+    sign_ups = Referral.objects.filter(invitation__referrer=customer)
+    for invitation_id, status in sign_ups.values_list("invitation_id", "status"):
+        outcome = _OUTCOME_OF.get(status, "waiting")
+        if OUTCOMES.index(outcome) < OUTCOMES.index(furthest.get(invitation_id, "waiting")):
+            furthest[invitation_id] = outcome
+    named = Invitation.objects.filter(referrer=customer).order_by("-created_at", "-pk")
+    return [(invitation, furthest.get(invitation.pk, "waiting")) for invitation in named]
+
+
 def rewards_earned(customer: Customer) -> Decimal:
     earned = Reward.objects.filter(referrer=customer).aggregate(s=Sum("amount"))["s"] or ZERO
     taken = Clawback.objects.filter(reward__referrer=customer).aggregate(s=Sum("amount"))["s"]

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
@@ -29,7 +29,7 @@ from ringup.billing.models import (
     SubscriptionOption,
 )
 from ringup.catalog.models import Plan, Segment
-from ringup.customers.models import Customer
+from ringup.customers.models import Customer, CustomerScore
 from ringup.usage.models import RatedCall
 
 # A subscription in one of these states gives the customer a working service.
@@ -111,6 +111,10 @@ def _days(value, op, path):
     return _integer(value, path)
 
 
+def _count(value, op, path):
+    return _integer(value, path, high=10**6)
+
+
 def _flag(value, op, path):
     if not isinstance(value, bool):
         raise _Bad(path, "expected true or false")
@@ -144,19 +148,39 @@ def _object(value, path, keys: tuple[str, ...]) -> dict:
 def _revenue(value, op, path):
     value = _object(value, path, ("months", "amount"))
     months = _integer(value["months"], f"{path}.months", low=1, high=MAX_MONTHS)
-    raw = value["amount"]
+    return months, _amount(value["amount"], f"{path}.amount")
+
+
+def _amount(raw, path):
     # Money arrives as a decimal string (or a whole number), never a float.
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise _Bad(f"{path}.amount", 'expected a decimal string, e.g. "1000.00"')
+        raise _Bad(path, 'expected a decimal string, e.g. "1000.00"')
     try:
         amount = Decimal(str(raw))
     except InvalidOperation:
-        raise _Bad(f"{path}.amount", 'expected a decimal string, e.g. "1000.00"') from None
+        raise _Bad(path, 'expected a decimal string, e.g. "1000.00"') from None
     if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
-        raise _Bad(f"{path}.amount", "expected a non-negative amount with at most 2 decimals")
+        raise _Bad(path, "expected a non-negative amount with at most 2 decimals")
     if amount > MAX_AMOUNT:
-        raise _Bad(f"{path}.amount", f"at most {MAX_AMOUNT}")
-    return months, amount
+        raise _Bad(path, f"at most {MAX_AMOUNT}")
+    return amount
+
+
+def _clv(value, op, path):
+    return _amount(value, path)
+
+
+def _probability(value, op, path):
+    # A probability is not money: a JSON number is as good as a string here.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Bad(path, 'expected a probability from 0 to 1, e.g. "0.30"')
+    try:
+        risk = Decimal(str(value))
+    except InvalidOperation:
+        raise _Bad(path, 'expected a probability from 0 to 1, e.g. "0.30"') from None
+    if not risk.is_finite() or not 0 <= risk <= 1 or risk.as_tuple().exponent < -4:
+        raise _Bad(path, "expected a probability from 0 to 1 with at most 4 decimals")
+    return risk
 
 
 def _usage(value, op, path):
@@ -301,6 +325,22 @@ def _usage_q(op, value, at):
     return _sum_compared(op, calls, "duration", minutes * 60)
 
 
+def _referral_count(op, count, at):
+    # Customers who joined through this customer's referral by ``at`` (the referral
+    # program writes ``Customer.referrer``; rejected referrals never do). A correlated
+    # count over the referrer's index; "at most" keeps the customers with none.
+    referred = (
+        Customer.objects.filter(referrer=OuterRef("pk"), registered_at__lt=at)
+        .order_by()
+        .values("referrer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    total = Coalesce(Subquery(referred), Value(0))
+    compare = GreaterThanOrEqual if op == "gte" else LessThanOrEqual
+    return Q(compare(total, Value(count)))
+
+
 def _last_seen(model, moment: str):
     def build(op, days, at):
         def within(since: datetime | None) -> Q:
@@ -344,6 +384,19 @@ def _on_cheapest_plan(op, days, at):
         .exclude(Exists(recent_switch))
     )
     return Q(Exists(staying))
+
+
+def _score(column: str):
+    """Compare a stored score (customers.CustomerScore); a customer not scored yet
+    matches neither "at least" nor "at most" (an unknown risk is not a low one)."""
+
+    def build(op, threshold, at):
+        scored = CustomerScore.objects.filter(
+            customer=OuterRef("pk"), **{f"{column}__{op}": threshold}
+        )
+        return Q(Exists(scored))
+
+    return build
 
 
 def _codes_text(op, values):
@@ -516,13 +569,33 @@ FIELDS: dict[str, Field] = {
         lambda op, v: f"for at least {v} days",
         kind="days",
     ),
+    "referral_count": Field(
+        "Referred customers",
+        ("gte", "lte"),
+        _count,
+        _referral_count,
+        lambda op, v: f"{OPS[op]} {v}",
+        kind="count",
+    ),
+    "churn_risk": Field(
+        "Churn risk next month",
+        ("gte", "lte"),
+        _probability,
+        _score("churn_risk"),
+        lambda op, v: f"{OPS[op]} {(v * 100).normalize():f} %",
+        kind="probability",
+    ),
+    "clv": Field(
+        "Customer lifetime value",
+        ("gte", "lte"),
+        _clv,
+        _score("clv"),
+        lambda op, v: f"{OPS[op]} {v}",
+        kind="amount",
+    ),
 }
 # Fields of the product that need data this version does not record yet.
-NOT_YET = {
-    "referral_count": "not available yet: referrals are not recorded on customers",
-    "predicted_churn": "not available yet: needs the analytics module",
-    "predicted_clv": "not available yet: needs the analytics module",
-}
+NOT_YET: dict[str, str] = {}
 GROUPS = ("all", "any", "not")
 
 

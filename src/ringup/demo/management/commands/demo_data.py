@@ -10,11 +10,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ringup.customers.models import Customer
+from ringup.demo.analytics import load_analytics
 from ringup.demo.billing import bill_history
 from ringup.demo.calls import import_demo_calls
 from ringup.demo.catalog import load_catalog
+from ringup.demo.deals import load_deals
 from ringup.demo.engagement import load_engagement
 from ringup.demo.history import generate_history, months_before, plan_specs, write_history
+from ringup.demo.mailings import load_mailings
+from ringup.demo.margins import load_margins
 from ringup.demo.portal import load_portal_demo
 from ringup.demo.promotions import load_promotions
 from ringup.demo.provisioning import provision_demo_accounts
@@ -107,14 +111,20 @@ class Command(BaseCommand):
             login = f"user {ADMIN_USERNAME}, password {ADMIN_PASSWORD}"
         self.stdout.write(f"Back office: {settings.PUBLIC_URL}/admin/ — {login}")
         self.stdout.write(load_portal_demo().message)
-        clock = time.perf_counter()
         # At the end of the history, where its subscriptions stand as generated.
         end = local_midnight(until, timezone.get_default_timezone())
+        # Before provisioning: the won demo deal has a live subscription to provision.
+        self.stdout.write(load_deals(at=end, seed=seed).message)
+        clock = time.perf_counter()
         provisioned = provision_demo_accounts(at=end)
         self.stdout.write(f"{provisioned.message} In {time.perf_counter() - clock:.1f} s.")
         promotions = load_promotions(at=end)
         self.stdout.write(f"Promotions: {', '.join(p.name for p in promotions)}.")
         self.stdout.write(load_engagement(at=end).message)
+        self.stdout.write(load_margins(until=until, at=end, seed=seed).message)
+        self.stdout.write(load_mailings(at=end).message)
+        # Last: the analytics report on everything loaded above (campaign lift included).
+        self.stdout.write(load_analytics(until=until, at=end))
 
 
 def _until(value: str | None) -> date:

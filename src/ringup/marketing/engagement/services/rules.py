@@ -15,7 +15,15 @@ from ringup.events.services import Emission, emit_many
 from ringup.usage.models import RatedCall
 
 from ..models import FollowUpTask
-from .tasks import RuleTask, last_assignee_id, reopen_due, task_from_rule, tasks_from_rule
+from .tasks import (
+    ASK_AGAIN_MONTHS,
+    RuleTask,
+    add_months,
+    last_assignee_id,
+    reopen_due,
+    task_from_rule,
+    tasks_from_rule,
+)
 
 # Calls dropped sharply: the last 30 days' minutes are below 40 % of the monthly average
 # of the 90 days before them (three 30-day months).
@@ -238,3 +246,30 @@ def on_inactive(event) -> FollowUpTask | None:
         note=f"No calls for {quiet.get('days', INACTIVE_DAYS)} days; "
         + (f"last call {last}." if last else "never called."),
     )
+
+
+def on_deal_lost(event) -> list[FollowUpTask]:
+    """A lost deal ("not now", price, a competitor …) is asked again in 3 and 6 months,
+    as a "no, not now" task is, by the deal's owner; once per loss of the deal."""
+    deal = event.payload.get("deal") or {}
+    lost = event.payload.get("lost") or {}
+    lost_on = timezone.localdate(event.at)
+    made = []
+    for months in ASK_AGAIN_MONTHS:
+        task = task_from_rule(
+            RuleTask(
+                customer_id=event.customer_id,
+                key=f"deal_lost:{lost.get('change_id', event.id)}:{months}m",
+                reason=FollowUpTask.Reason.SAID_NO,
+                title=f"Ask about {deal.get('title', 'the deal')} again "
+                f"({months} months after it was lost)",
+                due_on=add_months(lost_on, months),
+                note=f"Deal lost on {lost_on.isoformat()}: {lost.get('reason', '')}"
+                + (f" — {lost['note']}" if lost.get("note") else ""),
+                assignee_id=deal.get("owner_id"),
+            ),
+            at=event.at,
+        )
+        if task is not None:
+            made.append(task)
+    return made

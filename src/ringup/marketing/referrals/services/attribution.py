@@ -44,10 +44,10 @@ def record_signup(signup: dict, *, at: datetime) -> Referral | None:
         except IntegrityError:
             return Referral.objects.get(signup_id=signup["id"])
         if not ReferralProgram.current().is_active:
-            return _reject(referral, Referral.Reason.INACTIVE)
+            return reject(referral, Referral.Reason.INACTIVE)
         reason = _self_referral(referral, referrer) or _ring(referral)
         if reason:
-            return _reject(referral, reason)
+            return reject(referral, reason)
         # The e-mail may have been verified before this event arrived: the customer created
         # then, not an older one with the same address.
         customer = (
@@ -87,9 +87,11 @@ def _join(referral: Referral, customer: Customer, *, at: datetime) -> Referral:
     referral.phone = referral.phone or customer.phone
     reason = _self_referral(referral, referral.referrer) or _ring(referral)
     if reason:
-        return _reject(referral, reason)
+        return reject(referral, reason)
     referral.status, referral.joined_at = Referral.Status.JOINED, at
     referral.save(update_fields=["referred", "phone", "status", "joined_at"])
+    # On the customer too, where the segments (a layer below) count referrals.
+    Customer.objects.filter(pk=customer.pk).update(referrer=referral.referrer_id)
     emit(
         "referral.joined",
         at=at,
@@ -129,9 +131,15 @@ def _ring(referral: Referral) -> str:
     return ""
 
 
-def _reject(referral: Referral, reason: str) -> Referral:
+def reject(referral: Referral, reason: str) -> Referral:
+    """Mark ``referral`` rejected for ``reason``: it earns nothing from then on, and the
+    referred customer no longer counts as the referrer's."""
     referral.status, referral.reason = Referral.Status.REJECTED, reason
     referral.save(update_fields=["referred", "phone", "status", "reason"])
+    if referral.referred_id is not None:
+        Customer.objects.filter(pk=referral.referred_id, referrer=referral.referrer_id).update(
+            referrer=None
+        )
     return referral
 
 

@@ -9,13 +9,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from ringup.billing.models import AccountCredit, CreditNote, Invoice
+from ringup.billing.models import AccountCredit, CreditNote, Invoice, Payment
 from ringup.customers.models import Customer
 from ringup.engine.money import percent_of, quantize
 from ringup.events.services import emit
 
 from ..models import ZERO, Clawback, Referral, ReferralProgram, Reward
-from .attribution import referral_payload
+from .attribution import referral_payload, reject
 
 
 def add_months(at: datetime, months: int) -> datetime:
@@ -44,6 +44,9 @@ def reward_payment(customer_id: int, invoice_id: int, *, at: datetime) -> list[R
             return []
         invoice = Invoice.objects.filter(pk=invoice_id, customer_id=customer_id).first()
         if invoice is None:
+            return []
+        if shares_payer(referral.referrer_id, customer_id):
+            reject(referral, Referral.Reason.SAME_PAYER)
             return []
         program = ReferralProgram.current()
         rewards = []
@@ -74,6 +77,17 @@ def reward_payment(customer_id: int, invoice_id: int, *, at: datetime) -> list[R
         if converts:
             _announce_conversion(referral, invoice, rewards, at=at)
         return rewards
+
+
+def shares_payer(referrer_id: int, referred_id: int) -> bool:
+    """Whether the referred customer paid with an identity (a card fingerprint, an
+    account) the referrer has paid with too: one payer behind both accounts."""
+    theirs = (
+        Payment.objects.filter(customer_id=referred_id)
+        .exclude(payer_reference="")
+        .values("payer_reference")
+    )
+    return Payment.objects.filter(customer_id=referrer_id, payer_reference__in=theirs).exists()
 
 
 def _announce_conversion(
@@ -193,16 +207,21 @@ def _set_off_debt(referrer: Customer, amount: Decimal) -> Decimal:
 # Clawback -----------------------------------------------------------------------------
 
 
-def claw_back_refunds(*, at: datetime, customer_id: int | None = None) -> list[Clawback]:
+def claw_back_refunds(
+    *, at: datetime, customer_id: int | None = None, credit_note_id: int | None = None
+) -> list[Clawback]:
     """Take back the rewards earned by invoices that were credited since (a refund): the
     reward's share of what is credited (:func:`clawback_due`). It comes off the reward's
     credit not yet used; what an invoice already used is carried and set off against the
     referrer's next rewards. Once per reward and credit note; returns the clawbacks
-    written. ``customer_id``: only credit notes of that (referred) customer."""
+    written. ``customer_id``: only credit notes of that (referred) customer;
+    ``credit_note_id``: only that one (the ``credit_note.issued`` event)."""
     rewarded = Reward.objects.filter(invoice_id__isnull=False).values("invoice_id")
     notes = CreditNote.objects.filter(invoice_id__in=rewarded)
     if customer_id is not None:
         notes = notes.filter(customer_id=customer_id)
+    if credit_note_id is not None:
+        notes = notes.filter(pk=credit_note_id)
     notes = notes.select_related("invoice").order_by("id")
     written = []
     for note in notes:

@@ -20,10 +20,13 @@
     options: function () { return []; },
     words: function () { return []; },
     days: function () { return 30; },
+    count: function () { return 3; },
     days_or_never: function () { return 30; },
     flag: function () { return true; },
     revenue: function () { return { months: 12, amount: "10000.00" }; },
-    usage: function () { return { days: 30, minutes: 100 }; }
+    usage: function () { return { days: 30, minutes: 100 }; },
+    probability: function () { return "0.30"; },
+    amount: function () { return "10000.00"; }
   };
 
   function el(tag, attrs, children) {
@@ -122,6 +125,9 @@
     if (kind === "days") {
       return el("span", {}, [numberInput(item.value, function (v) { item.value = v; changed(); }), document.createTextNode(" days")]);
     }
+    if (kind === "count") {
+      return numberInput(item.value, function (v) { item.value = v; changed(); });
+    }
     if (kind === "days_or_never") {
       var never = el("input", { type: "checkbox" });
       never.checked = item.value === null;
@@ -130,6 +136,11 @@
       if (item.value !== null) parts.push(numberInput(item.value, function (v) { item.value = v; changed(); }), document.createTextNode(" days ago "));
       parts.push(el("label", {}, [never, document.createTextNode(" never")]));
       return el("span", {}, parts);
+    }
+    if (kind === "probability" || kind === "amount") {
+      var figure = el("input", { type: "text", inputmode: "decimal", size: "10", value: item.value === undefined ? "" : String(item.value), "aria-label": kind });
+      figure.addEventListener("change", function () { item.value = figure.value.trim(); changed(); });
+      return el("span", {}, [figure, document.createTextNode(kind === "probability" ? " (0–1)" : "")]);
     }
     var value = item.value && typeof item.value === "object" ? item.value : DEFAULTS[kind]();
     if (kind === "revenue") {
