@@ -181,6 +181,11 @@ def test_banners_create_and_list_with_counts(api, customer):
         },
     )
     assert beyond.status_code == 422 and "ends_at" in errors(beyond)
+    # PostgreSQL cannot store NUL in text: refused by field, on every database.
+    nul = post(
+        api, "/api/v1/banners", {"title": "x\x00y", "text": "y", "link": "help", "target": "ivr"}
+    )
+    assert nul.status_code == 422 and "title" in errors(nul)
     backwards = post(
         api,
         "/api/v1/banners",

@@ -118,6 +118,15 @@ def create_banner(fields: dict) -> Banner:
     """A banner from plain values (``segment`` an id or ``None``), validated as the back
     office validates it."""
     fields = dict(fields)
+    # Valid text that no database column can hold (PostgreSQL refuses NUL): a bad field,
+    # named, rather than an error at the insert.
+    nul = {
+        name: "must not contain the NUL character"
+        for name, value in fields.items()
+        if isinstance(value, str) and "\x00" in value
+    }
+    if nul:
+        raise BannerRefused(nul)
     segment = fields.pop("segment", None)
     if segment is not None and not Segment.objects.filter(pk=segment).exists():
         raise BannerRefused({"segment": "no segment with this id"})
