@@ -137,5 +137,8 @@ def create_banner(fields: dict) -> Banner:
         raise BannerRefused(
             {field: " ".join(messages) for field, messages in invalid.message_dict.items()}
         ) from invalid
-    banner.save()
+    # A value the database refuses (PostgreSQL: a UTC offset past ±15:59) fails inside
+    # its own savepoint, so the caller's transaction stays usable for the 422 it answers.
+    with transaction.atomic():
+        banner.save()
     return banner
