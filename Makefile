@@ -41,15 +41,7 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix src tests bench
 
 test: lint
-	RINGUP_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest
-	@if $(BIN)/python tests/pg_reachable.py "$(TEST_DATABASE_URL)"; then \
-		echo "== the suite again on PostgreSQL ($(TEST_DATABASE_URL))"; \
-		DATABASE_URL="$(TEST_DATABASE_URL)" RINGUP_DATA_DIR=$(CURDIR)/var/test-pg $(BIN)/pytest; \
-	elif [ "$$CI" = "true" ]; then \
-		echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): CI requires it" >&2; exit 1; \
-	else \
-		echo "== PostgreSQL not reachable at $(TEST_DATABASE_URL): its pass was not run"; \
-	fi
+	tests/both_databases.sh $(BIN)/pytest $(BIN)/python "$(TEST_DATABASE_URL)"
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/quote_api.py

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(os.environ.get("RINGUP_TEST_ARTIFACTS", Path(__file__).parent / "artifacts"))
 CHROMIUM = os.environ.get("RINGUP_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -20,7 +20,7 @@ def catalog(db):
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 

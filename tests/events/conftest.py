@@ -65,6 +65,8 @@ def redis_broker():
     try:
         client.ping()
     except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}: CI requires it")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     client.flushdb()
     old = app.conf.broker_url
