@@ -61,7 +61,7 @@ def dashboard_context(run, filters: Filters) -> dict:
         "month": month,
         "latest": figures[-1] if figures else None,
         "tiles": [tile_text(t, filters.currency) for t in selectors.headline(figures)],
-        "charts": {name: charts.svg(name, run, filters) for name in charts.CHARTS},
+        "charts": charts.svgs(run, filters),
         "top_products": top,
         "bottom_products": bottom,
         "attach": sorted(
