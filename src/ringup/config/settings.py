@@ -445,6 +445,8 @@ CELERY_BEAT_SCHEDULE["analytics-monthly-report"] = {
 # window, support-cost estimate per customer per month and threshold overrides (JSON).
 RINGUP_MARGIN_TARGET = os.environ.get("RINGUP_MARGIN_TARGET", "30")
 RINGUP_PRICING_OWNER = os.environ.get("RINGUP_PRICING_OWNER", "")
+# The carrier whose deck versions cost imported calls (empty: the latest imported one's).
+RINGUP_COSTING_CARRIER = os.environ.get("RINGUP_COSTING_CARRIER", "")
 RINGUP_CDR_COUNTRY = os.environ.get("RINGUP_CDR_COUNTRY", "RU")
 RINGUP_RISK_DAYS = int(os.environ.get("RINGUP_RISK_DAYS", "30"))
 RINGUP_SUPPORT_COST_MONTHLY = os.environ.get("RINGUP_SUPPORT_COST_MONTHLY", "150.00")

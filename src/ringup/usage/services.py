@@ -19,8 +19,8 @@ database, not from the caller:
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,23 +92,43 @@ class FileImport:
         }
 
 
+#: Carrier deck versions in date order: ``((effective_from, deck), …)``.
+CarrierVersions = tuple[tuple[date, RateDeck], ...]
+
+
 @dataclass(frozen=True)
 class Decks:
     retail: RateDeck
     carrier: RateDeck | None
+    #: Each replaces ``carrier`` for the calls started on or after its day (operator's
+    #: calendar) until the next one's: a call is costed at the version then in force.
+    carrier_versions: CarrierVersions = ()
 
 
 def configured_decks() -> Decks:
     """The retail and carrier decks named by ``RINGUP_RETAIL_DECK``/``RINGUP_CARRIER_DECK``
-    (read once per process: a worker rates many files against them)."""
+    (read once per process: a worker rates many files against them), with the carrier
+    deck versions of the registered source, if any."""
     key = (settings.RINGUP_RETAIL_DECK, settings.RINGUP_CARRIER_DECK or "")
     if _deck_cache.get("key") != key:
         carrier = load_deck(key[1]) if key[1] else None
         _deck_cache.update(key=key, decks=Decks(load_deck(key[0]), carrier))
-    return _deck_cache["decks"]
+    decks = _deck_cache["decks"]
+    source = _carrier_versions.get("source")
+    return replace(decks, carrier_versions=source()) if source else decks
 
 
 _deck_cache: dict = {}
+_carrier_versions: dict[str, Callable[[], CarrierVersions]] = {}
+
+
+def use_carrier_versions(source: Callable[[], CarrierVersions]) -> None:
+    """Cost imported calls at dated carrier deck versions from ``source``.
+
+    The margin monitor, an app above this one, keeps the versions and registers its
+    reader here when it starts; without it the configured carrier deck costs every call.
+    """
+    _carrier_versions["source"] = source
 
 
 def file_sha256(path: str | Path) -> str:
@@ -208,6 +228,7 @@ def _rated_calls(
         Customer.objects.filter(account__in=[a for a in accounts if a]).values_list("account", "pk")
     )
     start = _start(calls["_start"])
+    calls = _costed_by_version(calls, raw, start, fmt, numbering, decks.carrier_versions)
     customer = (
         calls["_account"]
         .fill_null("")
@@ -247,6 +268,38 @@ def _rated_calls(
             "margin",
             "reason",
         )
+    )
+
+
+def _costed_by_version(
+    calls: pl.DataFrame,
+    raw: pl.DataFrame,
+    start: pl.Series,
+    fmt: CdrFormat,
+    numbering: Numbering | None,
+    versions: CarrierVersions,
+) -> pl.DataFrame:
+    """``calls`` (in ``raw``'s order) with ``carrier_cost`` and ``margin`` of each rated
+    call taken from the carrier deck version in force on its start day; calls before
+    the first version, or with no readable start, keep the configured deck's cost."""
+    if not versions:
+        return calls
+    day = start.dt.convert_time_zone(settings.TIME_ZONE).dt.date()
+    carrier = calls["carrier_cost"]
+    ends = [since for since, _ in versions[1:]] + [None]
+    for (since, deck), until in zip(versions, ends, strict=True):
+        in_force = (day >= since) & (day < until) if until else day >= since
+        in_force = in_force.fill_null(False)
+        if not in_force.any():
+            continue
+        # The same engine and the same rounding as the retail price, with the version as
+        # the deck; a call without a prefix in it has no carrier cost.
+        costed = rate(raw.filter(in_force), deck, format=fmt, numbering=numbering)["cost"]
+        carrier = carrier.scatter(in_force.arg_true(), costed.cast(carrier.dtype))
+    rated = calls["cost"].is_not_null()
+    carrier = pl.select(pl.when(rated).then(carrier)).to_series()
+    return calls.with_columns(
+        carrier.alias("carrier_cost"), (calls["cost"] - carrier).alias("margin")
     )
 
 

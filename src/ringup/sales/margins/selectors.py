@@ -1,9 +1,10 @@
 """Reads for the margin monitor and the risk flags: decks of stored versions, the rated
 calls of a window and the plan each call was made on, as Polars frames."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
+from django.conf import settings
 from django.db.models import Min, Q
 
 from ringup.billing.models import SubscriptionChange
@@ -32,6 +33,36 @@ def deck_of(version: CarrierDeckVersion) -> RateDeck:
         orient="row",
     )
     return deck_from_frame(frame, name=str(version))
+
+
+def costing_carrier() -> str:
+    """The carrier whose versions cost imported calls: ``RINGUP_COSTING_CARRIER``, or
+    else the carrier of the most recently imported version ("" when there is none)."""
+    named = settings.RINGUP_COSTING_CARRIER.strip()
+    if named:
+        return named
+    latest = CarrierDeckVersion.objects.order_by("-imported_at", "-pk").first()
+    return latest.carrier if latest else ""
+
+
+def costing_versions() -> tuple[tuple[date, RateDeck], ...]:
+    """The costing carrier's versions in date order, as ``(effective_from, deck)`` — the
+    CDR import's source of dated carrier decks (``usage.services.use_carrier_versions``).
+
+    One small query per call; the decks are read again only when the versions change
+    (a worker imports many files against the same ones).
+    """
+    carrier = costing_carrier()
+    versions = list(CarrierDeckVersion.objects.filter(carrier=carrier).order_by("effective_from"))
+    key = tuple((v.pk, v.effective_from, v.imported_at) for v in versions)
+    if _costing_cache.get("key") != key:
+        _costing_cache.update(
+            key=key, decks=tuple((v.effective_from, deck_of(v)) for v in versions)
+        )
+    return _costing_cache["decks"]
+
+
+_costing_cache: dict = {}
 
 
 def previous_version(version: CarrierDeckVersion) -> CarrierDeckVersion | None:
