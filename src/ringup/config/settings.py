@@ -339,6 +339,13 @@ CELERY_BEAT_SCHEDULE["deliver-provisioning"] = {
     "task": "ringup.provisioning.deliver",
     "schedule": RINGUP_OUTBOX_SWEEP_SECONDS,
 }
+# Uploaded call records are analysed in the background; the sweep picks up lost tasks and
+# bills whose worker died (a claim older than the lease, in seconds).
+CELERY_BEAT_SCHEDULE["deals-analyse-bills"] = {
+    "task": "ringup.deals.analyse_bills",
+    "schedule": RINGUP_OUTBOX_SWEEP_SECONDS,
+}
+RINGUP_BILL_ANALYSIS_LEASE = int(os.environ.get("RINGUP_BILL_ANALYSIS_LEASE", "900"))
 # Trial accounts (toll-fraud guard): a credit cap and domestic, non-premium destinations.
 # The longest matching prefix decides; the defaults are Russia (+7) without Kazakhstan
 # (+76, +77) and the premium-rate range +7 809.

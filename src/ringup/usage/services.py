@@ -107,14 +107,19 @@ class Decks:
 
 def configured_decks() -> Decks:
     """The retail and carrier decks named by ``RINGUP_RETAIL_DECK``/``RINGUP_CARRIER_DECK``
-    (read once per process: a worker rates many files against them), with the carrier
-    deck versions of the registered source, if any."""
+    (read once per process: a worker rates many files against them)."""
     key = (settings.RINGUP_RETAIL_DECK, settings.RINGUP_CARRIER_DECK or "")
     if _deck_cache.get("key") != key:
         carrier = load_deck(key[1]) if key[1] else None
         _deck_cache.update(key=key, decks=Decks(load_deck(key[0]), carrier))
-    decks = _deck_cache["decks"]
+    return _deck_cache["decks"]
+
+
+def import_decks() -> Decks:
+    """The configured decks with the carrier deck versions of the registered source (a
+    database read), as the CDR import costs calls."""
     source = _carrier_versions.get("source")
+    decks = configured_decks()
     return replace(decks, carrier_versions=source()) if source else decks
 
 
@@ -192,7 +197,7 @@ def import_cdr_file(
     if row is None:
         return result
     try:
-        calls = _rated_calls(path, fmt, numbering, decks or configured_decks(), sha256)
+        calls = _rated_calls(path, fmt, numbering, decks or import_decks(), sha256)
         calls = restrict_trial_calls(calls, source, numbering or Numbering())
         with transaction.atomic():
             _store(row, source, calls, progress)

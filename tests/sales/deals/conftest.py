@@ -10,6 +10,8 @@ import pytest
 
 from ringup.sales.deals.services.deals import NewContact, NewDeal, create_deal
 
+from ...events.conftest import redis_broker, start_worker  # noqa: F401 (fixtures)
+
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 # Four calls from a Moscow office in March and April 2025 (worked through in test_bills):

@@ -13,13 +13,14 @@ Worked example (conftest.GENERIC, home area Moscow, retail deck usage/decks/reta
     saving: March 11.10 − 5.76 = 5.34, April 17.50 − 9.50 = 8.00, average 6.67
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from ringup.catalog.services import QuoteRequest, price
 from ringup.sales.deals.models import BillAnalysis
-from ringup.sales.deals.selectors import bill_view, latest_bill
+from ringup.sales.deals.selectors import bill_in_progress, bill_view, latest_bill
 from ringup.sales.deals.services import bills
 from ringup.sales.deals.services.deals import DealRefused, set_offer
 
@@ -32,7 +33,12 @@ def upload(deal, path, **kwargs):
     kwargs.setdefault("format", "generic")
     kwargs.setdefault("country", "RU")
     with open(path, "rb") as handle:
-        return bills.upload_cdrs(deal, handle, file_name=path.name, at=NOW, **kwargs)
+        bill = bills.upload_cdrs(deal, handle, file_name=path.name, at=NOW, **kwargs)
+    assert bill.status == BillAnalysis.Status.ANALYSING
+    # What the worker does once the upload is committed.
+    assert bills.analyse_pending(at=NOW) == 1
+    bill.refresh_from_db()
+    return bill
 
 
 def test_generic_upload_is_kept_and_analysed(make_deal, cdr_file, data_dir):
@@ -82,7 +88,8 @@ def test_the_offer_adds_the_plan_fee_to_our_side(make_deal, cdr_file):
         tariff=bills.CurrentTariff(cost_column="cost", line_rental=Decimal(3000)),
     )
     set_offer(deal, plan="office-pbx", employees=10)
-    bills.refresh_bills(deal)
+    bills.refresh_bills(deal, at=NOW)
+    bills.analyse_pending(at=NOW)
     bill.refresh_from_db()
 
     fee = price(QuoteRequest(plan="office-pbx", employees=10))[1].monthly_total
@@ -150,7 +157,8 @@ def test_bad_files_are_refused_and_not_kept(make_deal, cdr_file, data_dir, text,
         upload(make_deal(), cdr_file(text), format=fmt)
     assert field in refused.value.errors
     assert not BillAnalysis.objects.exists()
-    assert list((data_dir / "deals").iterdir()) == []
+    kept = data_dir / "deals"
+    assert not kept.exists() or list(kept.iterdir()) == []
 
 
 def test_a_cost_column_the_file_lacks_is_refused(make_deal, cdr_file):
@@ -215,3 +223,71 @@ def test_dialer_traffic_raises_risk_flags_with_figures(make_deal, cdr_file):
     flags = {flag.code: flag for flag in risk_flags(deal)}
     assert "dialer_short_acd" in flags and "dialer_short_calls" in flags
     assert "3.0 s over 150 calls" in flags["dialer_short_acd"].text
+
+
+def _uploaded(deal, path):
+    """An upload as the desk makes it, before any worker has run."""
+    with open(path, "rb") as handle:
+        return bills.upload_cdrs(
+            deal, handle, file_name=path.name, format="generic", country="RU", at=NOW
+        )
+
+
+def test_the_upload_answers_at_once_and_a_worker_analyses_it(make_deal, cdr_file, data_dir):
+    deal = make_deal()
+    bill = _uploaded(deal, cdr_file())
+    # Nothing analysed yet: the desk shows the bill as in progress, and no figures.
+    assert (bill.status, bill.analysed_at) == (BillAnalysis.Status.ANALYSING, None)
+    assert latest_bill(deal) is None and bill_in_progress(deal) == bill
+
+    assert bills.analyse_pending(at=NOW) == 1
+    bill.refresh_from_db()
+    assert (bill.status, bill.analysed_at, bill.claim) == (BillAnalysis.Status.READY, NOW, "")
+    assert bill.profile["profile"]["calls"] == 4
+    assert latest_bill(deal) == bill and bill_in_progress(deal) is None
+    assert bills.analyse_pending(at=NOW) == 0  # each bill is analysed once
+
+
+def test_a_failed_analysis_keeps_its_reason(make_deal, cdr_file, data_dir):
+    deal = make_deal()
+    bill = _uploaded(deal, cdr_file())
+    (data_dir / "deals" / bill.stored_as).unlink()  # the kept file is gone before the worker
+
+    bills.analyse_pending(at=NOW)
+    bill.refresh_from_db()
+    assert bill.status == BillAnalysis.Status.FAILED
+    assert bill.error.startswith("file: CDR file") and "does not exist" in bill.error
+    assert latest_bill(deal) is None and bill_in_progress(deal) == bill
+
+
+def test_a_dead_workers_claim_is_taken_over_after_the_lease(make_deal, cdr_file, settings):
+    settings.RINGUP_BILL_ANALYSIS_LEASE = 600
+    bill = _uploaded(make_deal(), cdr_file())
+    BillAnalysis.objects.filter(pk=bill.pk).update(claim="dead-worker", claimed_at=NOW)
+
+    assert bills.analyse_next(at=NOW + timedelta(seconds=600)) is None  # still its claim
+    taken = bills.analyse_next(at=NOW + timedelta(seconds=601))
+    assert (taken.pk, taken.status) == (bill.pk, BillAnalysis.Status.READY)
+
+
+def test_an_analysis_overtaken_by_a_new_offer_is_not_kept(make_deal, cdr_file, monkeypatch):
+    deal = make_deal()
+    bill = _uploaded(deal, cdr_file())
+    analyse = bills._analyse_stored
+
+    def offer_changes_meanwhile(row):
+        result = analyse(row)
+        set_offer(deal, plan="office-pbx", employees=10)
+        bills.refresh_bills(deal, at=NOW)  # sends the bill back: this claim is lost
+        return result
+
+    monkeypatch.setattr(bills, "_analyse_stored", offer_changes_meanwhile)
+    bills.analyse_next(at=NOW)
+    bill.refresh_from_db()
+    assert (bill.status, bill.analysed_at) == (BillAnalysis.Status.ANALYSING, None)
+
+    monkeypatch.setattr(bills, "_analyse_stored", analyse)
+    assert bills.analyse_pending(at=NOW) == 1
+    bill.refresh_from_db()
+    # The kept analysis is the one made for the new offer.
+    assert (bill.status, bill.profile["plan"]) == (BillAnalysis.Status.READY, "office-pbx")

@@ -11,10 +11,12 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from ringup.demo.deals import generate_cdrs
 from ringup.sales.deals.models import Deal, ProposalLink
+from ringup.sales.deals.services import bills
 
 pytestmark = pytest.mark.browser
 # Screenshots and rendered PDFs, to look at.
@@ -74,6 +76,11 @@ def test_a_deal_from_bill_upload_to_the_pdf(live_server, manager, page, tmp_path
     page.fill("#id_cost_column", "cost")
     page.fill("#id_line_rental", "9000")
     page.click("#bill button:has-text('Analyse')")
+    # The upload returns at once; the analysis is a background worker's, run here.
+    expect(page.locator("#bill .notice.analysing")).to_contain_text("Analysing mercury-cdrs.csv")
+    page.locator("#bill").screenshot(path=SHOTS / "desk-bill-analysing.png")
+    assert bills.analyse_pending(at=timezone.now()) == 1
+    page.reload()
     expect(page.locator("#bill .figures")).to_contain_text("peak concurrent calls")
     expect(page.locator("#bill .comparison tfoot")).to_contain_text("Average a month")
     page.locator("#bill").screenshot(path=SHOTS / "desk-bill.png")

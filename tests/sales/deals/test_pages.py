@@ -137,6 +137,14 @@ def test_bill_upload_and_summary_through_the_page(desk, make_deal, client, tmp_p
         )
     assert response.status_code == 302
     page = client.get(reverse("admin:deals_desk", args=[deal.pk])).content.decode()
+    # The request only kept the file: the desk says so and reloads until it is analysed.
+    assert "Analysing cdrs.csv" in page and 'http-equiv="refresh"' in page
+    assert "162 s" not in page
+    from ringup.sales.deals.services import bills
+
+    assert bills.analyse_pending(at=timezone.now()) == 1  # the worker's part
+    page = client.get(reverse("admin:deals_desk", args=[deal.pk])).content.decode()
+    assert "Analysing" not in page and 'http-equiv="refresh"' not in page
     assert "162 s" in page and "75%" in page  # ACD and ASR
     assert "data:image/svg+xml;base64," in page  # the chart
 
@@ -236,6 +244,7 @@ def _proposal_deal(make_deal, language="ru"):
             tariff=bills.CurrentTariff(cost_column="cost", line_rental=Decimal(6000)),
             at=timezone.now(),
         )
+    bills.analyse_pending(at=timezone.now())
     from ringup.sales.deals.services.tco import save_tco_inputs, tco_form_initial
 
     save_tco_inputs(deal, tco_form_initial(deal))

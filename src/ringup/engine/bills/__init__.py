@@ -18,6 +18,7 @@ from .records import (
     BillAnalysisError,
     CallRecords,
     call_records,
+    check_call_records,
     read_call_records,
 )
 from .saving import (
@@ -56,6 +57,7 @@ __all__ = [
     "as_minutes",
     "call_records",
     "category_rates",
+    "check_call_records",
     "current_costs_from_file",
     "current_costs_from_rates",
     "current_costs_from_summary",

@@ -38,6 +38,7 @@ from ..rating import (
     normalise,
     parse_duration,
     read_cdrs,
+    scan_cdrs,
 )
 from ..rating.cdrs import OUTPUT_COLUMNS
 from .categories import area_of, categories, number_areas
@@ -107,7 +108,7 @@ def call_records(
     fmt = _format(format)
     country = _country(home_country)
     numbering = numbering or Numbering(country=country)
-    _require_columns(cdrs, fmt, cost_column)
+    _require_columns(cdrs.columns, fmt, cost_column)
     facts = _facts(cdrs, fmt, cost_column)
     readable = facts["start"].is_not_null() & facts["seconds"].is_not_null()
     if cost_column is not None:
@@ -162,6 +163,26 @@ def read_call_records(
     )
 
 
+def check_call_records(
+    path: str | Path,
+    format: str | CdrFormat = "generic",
+    *,
+    home_country: str,
+    cost_column: str | None = None,
+) -> None:
+    """Refuse, from the file's header alone, what :func:`read_call_records` would refuse
+    about its layout: a missing or unreadable file, an unknown format or country, a
+    missing column. No row is read, so it answers at once for a file of any size.
+
+    Raises :class:`~ringup.engine.rating.CdrFileError` or :class:`BillAnalysisError`.
+    """
+    fmt = _format(format)
+    _country(home_country)
+    keep = () if cost_column is None else (cost_column,)
+    columns = scan_cdrs(path, fmt, keep=keep).collect_schema().names()
+    _require_columns(columns, fmt, cost_column)
+
+
 def _format(format: str | CdrFormat) -> CdrFormat:
     try:
         return cdr_format(format)
@@ -178,13 +199,13 @@ def _country(code: str) -> str:
     return country
 
 
-def _require_columns(cdrs: pl.DataFrame, fmt: CdrFormat, cost_column: str | None) -> None:
+def _require_columns(columns: list[str], fmt: CdrFormat, cost_column: str | None) -> None:
     needed = [fmt.src_column, fmt.dst_column, fmt.start_column, fmt.duration_column]
     needed += _EXTRA_COLUMNS.get(fmt.name, ())
-    missing = [column for column in needed if column not in cdrs.columns]
+    missing = [column for column in needed if column not in columns]
     if missing:
         raise BillAnalysisError({"cdrs": f"the call records lack {', '.join(missing)}"})
-    if cost_column is not None and cost_column not in cdrs.columns:
+    if cost_column is not None and cost_column not in columns:
         hint = " (read the file with read_call_records)" if cost_column in OUTPUT_COLUMNS else ""
         raise BillAnalysisError(
             {"cost_column": f"the call records have no column {cost_column}{hint}"}

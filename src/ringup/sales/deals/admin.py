@@ -321,8 +321,8 @@ def _offer(deal: Deal, form, request) -> str:
         numbers=data["numbers"],
         options=tuple(option.code for option in data["options"]),
     )
-    bills.refresh_bills(deal)
-    return "Offer saved; the bill comparison is updated."
+    bills.refresh_bills(deal, at=timezone.now())
+    return "Offer saved; the bill is being compared with it again."
 
 
 def _cdrs(deal: Deal, form, request) -> str:
@@ -344,7 +344,7 @@ def _cdrs(deal: Deal, form, request) -> str:
         at=timezone.now(),
         by=request.user,
     )
-    return f"Call records {upload.name} analysed."
+    return f"Call records {upload.name} received: the analysis appears here when it is done."
 
 
 class _SummaryForm:

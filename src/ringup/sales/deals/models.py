@@ -125,6 +125,13 @@ class BillAnalysis(models.Model):
         CDRS = "cdrs", _("Call records")
         SUMMARY = "summary", _("Invoice summary")
 
+    class Status(models.TextChoices):
+        # Call records are analysed by a background worker (a year of a large company's
+        # calls takes longer than a web request may); a summary is analysed at once.
+        ANALYSING = "analysing", _("Analysing")
+        READY = "ready", _("Analysed")
+        FAILED = "failed", _("Failed")
+
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="bills")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     cdr_format = models.CharField(max_length=12, blank=True)
@@ -139,6 +146,14 @@ class BillAnalysis(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True
     )
     profile = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    error = models.CharField(max_length=500, blank=True)
+    # When ``profile`` was last computed (null until the first analysis ends): a bill being
+    # compared again with a new offer keeps showing its last figures meanwhile.
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    # The worker's claim: a claim older than the lease is taken over (its worker died).
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     uploaded_at = models.DateTimeField()
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -63,7 +63,14 @@ def pipeline(*, owner_id: int | None = None, stage: str | None = None, search: s
 
 
 def latest_bill(deal: Deal) -> BillAnalysis | None:
-    return deal.bills.order_by("-uploaded_at", "-id").first()
+    """The newest bill with an analysis (one being analysed again keeps its figures)."""
+    return deal.bills.filter(analysed_at__isnull=False).order_by("-uploaded_at", "-id").first()
+
+
+def bill_in_progress(deal: Deal) -> BillAnalysis | None:
+    """The newest bill when it is still being analysed or its analysis failed."""
+    newest = deal.bills.order_by("-uploaded_at", "-id").first()
+    return newest if newest is not None and newest.status != BillAnalysis.Status.READY else None
 
 
 def _d(value) -> Decimal | None:
@@ -381,6 +388,7 @@ def deal_context(deal: Deal, *, charts_wanted: bool = True, at: datetime | None 
         "deal": deal,
         "customer": deal.customer,
         "bill": view,
+        "bill_in_progress": bill_in_progress(deal),
         "offer": offer,
         "advice": recommendation(deal, view),
         "tco": tco_view(deal, charts_wanted=charts_wanted),

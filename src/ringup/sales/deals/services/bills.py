@@ -16,26 +16,40 @@ Comparison (also what ``ringup analyze-bill`` prints as ``monthly_saving``):
 
 The analysis is stored as JSON on the ``BillAnalysis`` row; it is computed again when the
 proposed offer changes (:func:`refresh_bills`), since "ours" depends on it.
+
+Call records are analysed by a background worker: a year of a 300-line company's calls
+takes longer than a web request may. The upload checks the file's header at once (a
+missing column is a form error), stores the row as ``analysing`` and sends the task after
+commit; :func:`analyse_next` claims a row by compare-and-set on its ``claim`` (a claim older
+than ``RINGUP_BILL_ANALYSIS_LEASE`` seconds is taken over), analyses outside any
+transaction and stores the result only while the claim is still its own. Beat's sweep
+runs the same task, so an upload whose task was lost is still analysed.
 """
 
 import hashlib
+import logging
 import secrets
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from ringup.catalog.services import QuoteRequest, price
 from ringup.engine import bills
 from ringup.engine.pricing import SelectionError
 from ringup.engine.rating import CdrFileError, NumberingError
+from ringup.events.services import on_commit_once
 from ringup.usage.services import configured_decks
 
 from ..models import BillAnalysis, Deal
 from .deals import DealRefused, offer_request
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("generic", "asterisk", "freeswitch")
 # A number in each destination type, to read our per-minute rate for an invoice summary
@@ -292,23 +306,20 @@ def upload_cdrs(
     tariff: CurrentTariff = CurrentTariff(),
     by=None,
 ) -> BillAnalysis:
-    """Keep the prospect's call records and store their analysis on the deal."""
+    """Keep the prospect's call records and queue their analysis (module docstring).
+
+    Raises :class:`DealRefused` naming the field when the file's header, the format or the
+    country cannot be used; the file is then not kept."""
+    if format not in FORMATS:
+        raise DealRefused({"format": f"one of {', '.join(FORMATS)}"})
     stored, sha256 = _store_file(upload)
     path = bills_dir() / stored
     try:
-        analysis = analyse_cdrs(
-            path,
-            format=format,
-            country=country,
-            home_area=home_area,
-            tariff=tariff,
-            offer=offer_price(deal),
-        )
-    except (DealRefused, SelectionError):
+        _check_header(path, format, country, tariff.cost_column)
+    except DealRefused:
         path.unlink(missing_ok=True)
         raise
-    analysis["inputs"] = {"home_area": home_area, "tariff": tariff.as_json()}
-    return BillAnalysis.objects.create(
+    bill = BillAnalysis.objects.create(
         deal=deal,
         kind=BillAnalysis.Kind.CDRS,
         cdr_format=format,
@@ -316,10 +327,102 @@ def upload_cdrs(
         file_name=file_name[:255],
         stored_as=stored,
         sha256=sha256,
-        profile=_jsonable(analysis),
+        profile={"inputs": _jsonable({"home_area": home_area, "tariff": tariff.as_json()})},
+        status=BillAnalysis.Status.ANALYSING,
         uploaded_at=at,
         uploaded_by=by,
     )
+    on_commit_once(send_analysis_task)
+    return bill
+
+
+def _check_header(path: Path, format: str, country: str, cost_column: str | None) -> None:
+    try:
+        bills.check_call_records(path, format, home_country=country, cost_column=cost_column)
+    except CdrFileError as error:
+        raise DealRefused({"file": str(error).splitlines()[0]}) from error
+    except bills.BillAnalysisError as error:
+        raise DealRefused(error.errors) from error
+
+
+def send_analysis_task() -> None:
+    from ..tasks import analyse_bills_task  # the task module imports this one
+
+    try:
+        analyse_bills_task.delay()
+    except Exception:
+        log.warning("could not send the bill analysis task; the sweep will run it", exc_info=True)
+
+
+def lease() -> timedelta:
+    """How long an analysis may take before another worker may take the bill over."""
+    return timedelta(seconds=settings.RINGUP_BILL_ANALYSIS_LEASE)
+
+
+def analyse_next(*, at: datetime) -> BillAnalysis | None:
+    """Claim the longest-waiting bill to analyse, analyse it and store the outcome
+    (``ready`` with its profile, or ``failed`` with the reason); ``None`` when none waits."""
+    token = uuid.uuid4().hex
+    waiting = BillAnalysis.objects.filter(status=BillAnalysis.Status.ANALYSING).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - lease())
+    )
+    for bill in waiting.order_by("uploaded_at", "pk")[:20]:
+        # Compare-and-set: of two workers that read the same claim, one updates the row.
+        if (
+            BillAnalysis.objects.filter(pk=bill.pk, claim=bill.claim)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - lease()))
+            .update(claim=token, claimed_at=at)
+        ):
+            break
+    else:
+        return None
+    outcome = _outcome(bill)
+    if outcome["status"] == BillAnalysis.Status.READY:
+        outcome["analysed_at"] = at
+    # A bill sent back for analysis meanwhile (a new offer) has lost this claim: the newer
+    # request's analysis is the one kept.
+    BillAnalysis.objects.filter(pk=bill.pk, claim=token).update(
+        **outcome, claim="", claimed_at=None
+    )
+    bill.refresh_from_db()
+    return bill
+
+
+def _outcome(bill: BillAnalysis) -> dict:
+    try:
+        return {
+            "status": BillAnalysis.Status.READY,
+            "error": "",
+            "profile": _jsonable(_analyse_stored(bill)),
+        }
+    except (DealRefused, SelectionError) as refused:
+        reason = "; ".join(f"{field}: {message}" for field, message in refused.errors.items())
+    except Exception as error:  # an analysis that crashes must still end, with its reason
+        log.exception("bill analysis %s failed", bill.pk)
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+    return {"status": BillAnalysis.Status.FAILED, "error": reason[:500]}
+
+
+def analyse_pending(*, at: datetime) -> int:
+    """Analyse every waiting bill (the task's and the sweep's work); how many were done."""
+    done = 0
+    while analyse_next(at=at) is not None:
+        done += 1
+    return done
+
+
+def _analyse_stored(bill: BillAnalysis) -> dict:
+    inputs = bill.profile.get("inputs") or {}
+    analysis = analyse_cdrs(
+        bills_dir() / bill.stored_as,
+        format=bill.cdr_format,
+        country=bill.country,
+        home_area=inputs.get("home_area"),
+        tariff=CurrentTariff.from_json(inputs.get("tariff") or {}),
+        offer=offer_price(bill.deal),
+    )
+    analysis["inputs"] = inputs
+    return analysis
 
 
 def enter_summary(deal: Deal, rows: list[dict], *, at: datetime, by=None) -> BillAnalysis:
@@ -333,38 +436,38 @@ def enter_summary(deal: Deal, rows: list[dict], *, at: datetime, by=None) -> Bil
         kind=BillAnalysis.Kind.SUMMARY,
         months=_jsonable(rows),
         profile=_jsonable(analysis),
+        analysed_at=at,
         uploaded_at=at,
         uploaded_by=by,
     )
 
 
-def reanalyse(bill: BillAnalysis) -> BillAnalysis:
-    """Compute the bill's comparison again for the deal's current offer."""
-    offer = offer_price(bill.deal)
+def reanalyse(bill: BillAnalysis, *, at: datetime) -> BillAnalysis:
+    """Compare the bill again with the deal's current offer: an invoice summary at once,
+    call records in the background (their file is read again; the last figures stay
+    shown meanwhile)."""
     if bill.kind == BillAnalysis.Kind.SUMMARY:
-        analysis = analyse_summary(bill.months, offer=offer)
-    else:
-        inputs = bill.profile.get("inputs") or {}
-        analysis = analyse_cdrs(
-            bills_dir() / bill.stored_as,
-            format=bill.cdr_format,
-            country=bill.country,
-            home_area=inputs.get("home_area"),
-            tariff=CurrentTariff.from_json(inputs.get("tariff") or {}),
-            offer=offer,
-        )
-        analysis["inputs"] = inputs
-    bill.profile = _jsonable(analysis)
-    bill.save(update_fields=["profile"])
+        bill.profile = _jsonable(analyse_summary(bill.months, offer=offer_price(bill.deal)))
+        bill.analysed_at = at
+        bill.save(update_fields=["profile", "analysed_at"])
+        return bill
+    bill.status, bill.error, bill.claim, bill.claimed_at = (
+        BillAnalysis.Status.ANALYSING,
+        "",
+        "",
+        None,
+    )
+    bill.save(update_fields=["status", "error", "claim", "claimed_at"])
+    on_commit_once(send_analysis_task)
     return bill
 
 
 @transaction.atomic
-def refresh_bills(deal: Deal) -> None:
+def refresh_bills(deal: Deal, *, at: datetime) -> None:
     """The deal's latest bill, compared again after its offer changed."""
     latest = deal.bills.order_by("-uploaded_at", "-id").first()
     if latest is not None:
-        reanalyse(latest)
+        reanalyse(latest, at=at)
 
 
 def _jsonable(value):

@@ -68,7 +68,7 @@ def bill_averages(deal: Deal) -> tuple[Decimal, Decimal]:
     """(current, ours) average monthly call charges from the deal's latest bill analysis;
     zeros without one. "Ours" is the re-rated usage only (the plan's fee is the hosted
     side's monthly fee)."""
-    bill = deal.bills.order_by("-uploaded_at", "-id").first()
+    bill = deal.bills.filter(analysed_at__isnull=False).order_by("-uploaded_at", "-id").first()
     if bill is None:
         return Decimal(0), Decimal(0)
     return _average(bill.profile.get("current"), "usage"), _average(
