@@ -233,6 +233,10 @@ def _values(rows: Rows) -> list[dict]:
     return [{key: _number(value) for key, value in row.items()} for row in rows]
 
 
+# Months along the bottom of the time-series charts.
+MONTH_AXIS = {"field": "month", "type": "ordinal", "title": None, "axis": {"labelAngle": -45}}
+
+
 def _base(height: int = 260, width: int = FULL) -> dict:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
@@ -278,7 +282,7 @@ def movements_spec(rows: Rows, currency: str) -> dict:
         for i, (name, sign) in enumerate(signs.items())
     ]
     line = [{"month": row["month"], "mrr": float(row["closing_mrr"])} for row in rows]
-    x = {"field": "month", "type": "ordinal", "title": None, "axis": {"labelAngle": -45}}
+    x = MONTH_AXIS
     spec = _base()
     spec["layer"] = [
         {
@@ -335,7 +339,7 @@ def arpu_spec(rows: Rows, currency: str) -> dict:
     }
     spec["mark"] = {"type": "line", "point": True, "strokeWidth": 2}
     spec["encoding"] = {
-        "x": {"field": "month", "type": "ordinal", "title": None, "axis": {"labelAngle": -45}},
+        "x": MONTH_AXIS,
         "y": {
             "field": "arpu",
             "type": "quantitative",
@@ -453,9 +457,7 @@ def funnel_spec(rows: Rows) -> dict:
 def trials_spec(rows: Rows) -> dict:
     spec = _base(220, HALF - 40)
     spec["data"] = {"values": [r for r in _values(rows) if r["conversion"] is not None]}
-    spec["encoding"] = {
-        "x": {"field": "month", "type": "ordinal", "title": None, "axis": {"labelAngle": -45}}
-    }
+    spec["encoding"] = {"x": MONTH_AXIS}
     spec["layer"] = [
         {
             "mark": {"type": "bar", "color": "#c9d3e3"},

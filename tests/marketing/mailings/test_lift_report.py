@@ -3,33 +3,13 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from ringup.billing.models import Invoice
 from ringup.engine import lift
 from ringup.events.models import Event
 from ringup.marketing.mailings.models import Recipient, Run
 from ringup.marketing.mailings.selectors import lift_report
 
+from ..invoices import finalised_invoice
 from .conftest import AT, make_customers
-
-
-def _invoice(customer, total, at, number):
-    return Invoice.objects.create(
-        customer=customer,
-        period_start=at - timedelta(days=30),
-        period_end=at,
-        status="finalised",
-        number=number,
-        currency="RUB",
-        issued_at=at,
-        due_at=at + timedelta(days=10),
-        net_amount=total,
-        vat_amount=Decimal("0.00"),
-        total=total,
-        vat_rate=Decimal("0"),
-        vat_included=True,
-        buyer={},
-        created_at=at,
-    )
 
 
 def test_conversion_and_revenue_of_treated_against_held_out(db, mailing_of):
@@ -62,10 +42,12 @@ def test_conversion_and_revenue_of_treated_against_held_out(db, mailing_of):
             customer_id=customer.pk,
             created_at=AT,
         )
-    _invoice(customers[0], Decimal("1000.00"), AT + timedelta(days=10), "I-1")
-    _invoice(customers[1], Decimal("500.00"), AT + timedelta(days=20), "I-2")
-    _invoice(customers[2], Decimal("700.00"), AT - timedelta(days=1), "I-3")  # before the send
-    _invoice(customers[4], Decimal("100.00"), AT + timedelta(days=1), "I-4")
+    finalised_invoice(customers[0], Decimal("1000.00"), AT + timedelta(days=10), "I-1")
+    finalised_invoice(customers[1], Decimal("500.00"), AT + timedelta(days=20), "I-2")
+    finalised_invoice(
+        customers[2], Decimal("700.00"), AT - timedelta(days=1), "I-3"
+    )  # before the send
+    finalised_invoice(customers[4], Decimal("100.00"), AT + timedelta(days=1), "I-4")
 
     report = lift_report(mailing)
     assert report["treated"] == {"customers": 4, "converted": 2, "revenue": "1500.00"}

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from ringup.billing.models import Invoice
 from ringup.billing.services.invoicing import bill
 from ringup.engine import lift
 from ringup.events.models import Event
@@ -20,6 +19,7 @@ from ringup.marketing.promotions.services import (
     redeem_code,
 )
 
+from ..invoices import finalised_invoice
 from .conftest import MARCH_1
 
 pytestmark = pytest.mark.django_db
@@ -129,26 +129,6 @@ def test_held_out_customers_get_no_automatic_discount(subscribe, make_customer, 
     }
 
 
-def _invoice(customer, total, at, number):
-    return Invoice.objects.create(
-        customer=customer,
-        period_start=at - timedelta(days=30),
-        period_end=at,
-        status="finalised",
-        number=number,
-        currency="RUB",
-        issued_at=at,
-        due_at=at + timedelta(days=10),
-        net_amount=total,
-        vat_amount=D("0.00"),
-        total=total,
-        vat_rate=D("0"),
-        vat_included=True,
-        buyer={},
-        created_at=at,
-    )
-
-
 def _lift_fixture(make_customer, promotion):
     """Treated: 5 customers assigned on 1 March, 3 pay within 30 days (a fourth only on
     day 31); invoiced 1,640.00, 1,640.00, 1,312.00 (the discounted month), 0, 0.
@@ -179,11 +159,11 @@ def _lift_fixture(make_customer, promotion):
         customer_id=customers[5].pk,
         created_at=MARCH_1,
     )
-    _invoice(customers[0], D("1640.00"), MARCH_1 + timedelta(days=2), "I-1")
-    _invoice(customers[1], D("1640.00"), MARCH_1 + timedelta(days=9), "I-2")
-    _invoice(customers[2], D("1312.00"), MARCH_1 + timedelta(days=28), "I-3")
-    _invoice(customers[5], D("1640.00"), MARCH_1 + timedelta(days=4), "I-4")
-    _invoice(customers[6], D("1640.00"), MARCH_1 - timedelta(days=1), "I-5")
+    finalised_invoice(customers[0], D("1640.00"), MARCH_1 + timedelta(days=2), "I-1")
+    finalised_invoice(customers[1], D("1640.00"), MARCH_1 + timedelta(days=9), "I-2")
+    finalised_invoice(customers[2], D("1312.00"), MARCH_1 + timedelta(days=28), "I-3")
+    finalised_invoice(customers[5], D("1640.00"), MARCH_1 + timedelta(days=4), "I-4")
+    finalised_invoice(customers[6], D("1640.00"), MARCH_1 - timedelta(days=1), "I-5")
     return upgrade
 
 

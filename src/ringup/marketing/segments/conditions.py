@@ -17,7 +17,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
@@ -226,25 +236,29 @@ def _compare(op: str, lookup: str, value) -> Q:
     return Q(**{f"{lookup}__{op}": value})
 
 
-def _sum_compared(op: str, rows, summed: str, threshold) -> Q:
-    """Customers whose sum of ``summed`` over their ``rows`` is ≥ (gte) or ≤ (lte)
-    ``threshold``; customers without rows count as zero.
+def _per_customer_compared(op: str, rows, key: str, aggregate, threshold, output_field) -> Q:
+    """Customers whose ``aggregate`` over their ``rows`` (``key`` names the customer) is
+    ≥ (gte) or ≤ (lte) ``threshold``; customers without rows count as zero.
 
-    A correlated sum per customer, read through the rows' (customer, time) index: it
+    A correlated aggregate per customer, read through the rows' (customer, …) index: it
     touches only the candidates' rows and works the same for both directions (an "at
     most" must keep the customers who have no rows at all). Measured against a grouped
     semi-join in docs/segments.md.
     """
     per_customer = (
-        rows.filter(customer_id=OuterRef("pk"))
+        rows.filter(**{key: OuterRef("pk")})
         .order_by()
-        .values("customer_id")
-        .annotate(total=Sum(summed))
+        .values(key)
+        .annotate(total=aggregate)
         .values("total")
     )
-    total = Coalesce(Subquery(per_customer), Value(0), output_field=DecimalField())
+    total = Coalesce(Subquery(per_customer), Value(0), output_field=output_field)
     compare = GreaterThanOrEqual if op == "gte" else LessThanOrEqual
-    return Q(compare(total, Value(threshold, output_field=DecimalField())))
+    return Q(compare(total, Value(threshold, output_field=output_field)))
+
+
+def _sum_compared(op: str, rows, summed: str, threshold) -> Q:
+    return _per_customer_compared(op, rows, "customer_id", Sum(summed), threshold, DecimalField())
 
 
 # ---------------------------------------------------------------- fields
@@ -327,18 +341,10 @@ def _usage_q(op, value, at):
 
 def _referral_count(op, count, at):
     # Customers who joined through this customer's referral by ``at`` (the referral
-    # program writes ``Customer.referrer``; rejected referrals never do). A correlated
-    # count over the referrer's index; "at most" keeps the customers with none.
-    referred = (
-        Customer.objects.filter(referrer=OuterRef("pk"), registered_at__lt=at)
-        .order_by()
-        .values("referrer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    total = Coalesce(Subquery(referred), Value(0))
-    compare = GreaterThanOrEqual if op == "gte" else LessThanOrEqual
-    return Q(compare(total, Value(count)))
+    # program writes ``Customer.referrer``; rejected referrals never do), counted over the
+    # referrer's index; "at most" keeps the customers with none.
+    joined = Customer.objects.filter(registered_at__lt=at)
+    return _per_customer_compared(op, joined, "referrer", Count("pk"), count, IntegerField())
 
 
 def _last_seen(model, moment: str):
