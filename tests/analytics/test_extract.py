@@ -14,6 +14,7 @@ import polars as pl
 
 from ringup.analytics.services.extract import extract
 from ringup.billing.models import CreditNote
+from ringup.billing.services.discounts import NewDiscount, add_discount
 from ringup.billing.services.invoicing import bill, issue_credit_note
 from ringup.billing.services.subscriptions import (
     ChangeRequest,
@@ -177,3 +178,39 @@ def test_a_history_before_the_first_customer_is_empty(make_customer):
     make_customer()  # registered on 10 January at noon, Moscow time
     frames = extract(date(2025, 1, 10))
     assert frames.months.is_empty() and frames.funnel.is_empty()
+
+
+def test_granted_discounts_lower_mrr_while_they_last(make_customer, start_sub):
+    """25 % off for two periods from 15 March: billing's discount line is 1,640.00 × 25 %
+    = 410.00 with VAT (VAT 410 × 20/120 = 68.33), so MRR is 741.67 + 625.00 − 341.67 =
+    1,025.00 at the ends of March and April, and 1,366.67 again in May. 300.00 off every
+    period (VAT 50.00): 1,366.67 − 250.00 = 1,116.67 in every paid month."""
+    percent, amount = make_customer(), make_customer()
+    for firm, discount in [
+        (percent, NewDiscount("percent", Decimal(25), "Spring", "test:percent", periods=2)),
+        (amount, NewDiscount("amount", Decimal(300), "Loyalty", "test:amount")),
+    ]:
+        subscription = start_sub(firm)
+        add_discount(subscription, discount, at=MARCH_1 + 14 * DAY)
+    months = extract(UNTIL).months
+    assert [month(months, percent, date(2025, m, 1))["mrr"] for m in (3, 4, 5)] == [
+        102_500,
+        102_500,
+        136_667,
+    ]
+    assert [month(months, amount, date(2025, m, 1))["mrr"] for m in (3, 4, 5)] == [111_667] * 3
+
+
+def test_free_months_take_the_whole_month(make_customer, start_sub):
+    firm = make_customer()
+    subscription = start_sub(firm)
+    add_discount(
+        subscription, NewDiscount("free_months", Decimal(1), "Welcome", "test:free"), at=APRIL_1
+    )
+    months = extract(UNTIL).months
+    # The month end after 1 April is April's: free; March before it and May after it pay.
+    assert [month(months, firm, date(2025, m, 1))["mrr"] for m in (3, 4, 5)] == [
+        136_667,
+        0,
+        136_667,
+    ]

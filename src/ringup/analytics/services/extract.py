@@ -29,12 +29,21 @@ from ringup.billing.models import (
     Invoice,
     Subscription,
     SubscriptionChange,
+    SubscriptionDiscount,
     SubscriptionOption,
 )
 from ringup.billing.selectors.pricing import CatalogPricer
 from ringup.catalog.models import Option, Plan, TrafficPackage
 from ringup.customers.models import Customer
-from ringup.engine.invoicing import Config, recurring_lines, taxed, totals
+from ringup.engine.invoicing import (
+    Config,
+    DiscountKind,
+    PeriodDiscount,
+    discount_lines,
+    recurring_lines,
+    taxed,
+    totals,
+)
 from ringup.engine.money import CURRENCY_EXPONENTS
 from ringup.engine.periods import Interval, local_midnight
 from ringup.engine.pricing import SelectionError
@@ -321,11 +330,81 @@ def _option_codes(until_at: datetime, calendar: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _net_monthly(quote, vat) -> Decimal:
+def _granted(until_at: datetime) -> pl.DataFrame:
+    """Discounts granted on subscriptions (promotions, loyalty), in the order billing
+    applies them, with how many month ends each covers (``None``: no end)."""
+    rows = SubscriptionDiscount.objects.filter(starts_at__lt=until_at).order_by("starts_at", "pk")
+    return _frame(
+        ((d.subscription_id, d.pk, d.kind, str(d.value), d.periods, d.starts_at) for d in rows),
+        {
+            "subscription_id": pl.Int64,
+            "discount_id": pl.Int64,
+            "kind": pl.Utf8,
+            "value": pl.Utf8,
+            "periods": pl.Int64,
+            "starts_at": UTC_DT,
+        },
+    )
+
+
+def _with_granted(rows: pl.DataFrame, granted: pl.DataFrame) -> pl.DataFrame:
+    """``granted``: the discounts in force at each paying month end, as one text key
+    ("kind:value" joined by "|", in billing's order) that the pricer applies.
+
+    A discount is in force from the first month end after it starts for as many month
+    ends as it covers: its periods (twelve months each for an annual period) or its free
+    months. Billing counts periods from its own period starts, so at a grant's first or
+    last month the two can differ by the days between a month end and the period's.
+    """
+    if granted.is_empty():
+        return rows.with_columns(pl.lit("").alias("granted"))
+    paying = rows.filter(pl.col("state") == "paying").select("subscription_id", "end", "period")
+    covered = (
+        paying.join(granted, on="subscription_id")
+        .filter(pl.col("end") > pl.col("starts_at"))
+        .sort("discount_id", "end")
+        .with_columns(pl.int_range(1, pl.len() + 1).over("discount_id").alias("nth"))
+        .with_columns(
+            pl.when(pl.col("kind") == "free_months")
+            .then(pl.col("value").cast(pl.Decimal(14, 2)).cast(pl.Int64))
+            .when(pl.col("period") == "annual")
+            .then(pl.col("periods") * 12)
+            .otherwise(pl.col("periods"))
+            .alias("limit")
+        )
+        .filter(pl.col("limit").is_null() | (pl.col("nth") <= pl.col("limit")))
+        .sort("subscription_id", "end", "starts_at", "discount_id")
+        .group_by("subscription_id", "end", maintain_order=True)
+        .agg(pl.format("{}:{}", "kind", "value").str.join("|").alias("granted"))
+    )
+    return rows.join(covered, on=["subscription_id", "end"], how="left").with_columns(
+        pl.col("granted").fill_null("")
+    )
+
+
+def _net_monthly(quote, vat, granted: str = "", period: str = "monthly") -> Decimal:
     """The recurring fees of a month without VAT, taxed line by line as an invoice of a
-    monthly period is (an annual period's quote is already per month: 1/12)."""
-    lines = taxed(recurring_lines(quote, Interval.MONTHLY), vat, quote.currency)
-    return totals(lines, quote.currency).net
+    monthly period is (an annual period's quote is already per month: 1/12), less the
+    granted discounts in force (``_with_granted``) as billing's discount lines take them:
+    a percentage of what is left, an amount off (a twelfth of an annual period's), a
+    free month."""
+    lines = recurring_lines(quote, Interval.MONTHLY)
+    discounts = [
+        _discount(i, entry, period) for i, entry in enumerate(filter(None, granted.split("|")))
+    ]
+    base = sum((line.amount for line in lines), Decimal(0))
+    found, _ = discount_lines(discounts, base, 1, quote.currency)
+    return totals(taxed([*lines, *found], vat, quote.currency), quote.currency).net
+
+
+def _discount(index: int, entry: str, period: str) -> PeriodDiscount:
+    kind, value = entry.split(":")
+    amount = Decimal(value)
+    if kind == DiscountKind.AMOUNT.value and period == "annual":
+        amount /= 12  # the amount is off each annual period: a twelfth of it a month
+    return PeriodDiscount(
+        code=f"granted-{index}", kind=DiscountKind(kind), value=amount, description=""
+    )
 
 
 def _priced(rows: pl.DataFrame, options: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -338,11 +417,12 @@ def _priced(rows: pl.DataFrame, options: pl.DataFrame) -> tuple[pl.DataFrame, in
     rows = rows.join(held, on=["subscription_id", "month"], how="left").with_columns(
         pl.col("options").fill_null("")
     )
-    key = ["plan", "employees", "numbers", "options", "package", "discount", "period"]
+    key = ["plan", "employees", "numbers", "options", "package", "discount", "period", "granted"]
     distinct = rows.filter(pl.col("state") == "paying").group_by(key).len()
     pricer, prices, unpriced = CatalogPricer(), [], 0
     vat = billing_settings().vat
-    for plan, employees, numbers, opts, package, discount, period, count in distinct.iter_rows():
+    for row in distinct.iter_rows():
+        plan, employees, numbers, opts, package, discount, period, granted, count = row
         codes = tuple(opts.split(",")) if opts else ()
         config = Config(plan, employees, numbers, codes, package, Decimal(discount))
         try:
@@ -353,7 +433,7 @@ def _priced(rows: pl.DataFrame, options: pl.DataFrame) -> tuple[pl.DataFrame, in
             unpriced += count
             prices.append(0)
             continue
-        prices.append(_minor(_net_monthly(quote, vat), quote.currency))
+        prices.append(_minor(_net_monthly(quote, vat, granted, period), quote.currency))
     priced = distinct.drop("len").with_columns(pl.Series("price", prices, dtype=pl.Int64))
     rows = rows.join(priced, on=key, how="left", nulls_equal=True).with_columns(
         pl.when(pl.col("state") == "paying")
@@ -481,6 +561,7 @@ def _subscription_months(
     """Each subscription's state, configuration and MRR at each month end it existed, and
     the options it held then."""
     rows = _states(_configurations(_alive_months(subs, calendar), changes), changes)
+    rows = _with_granted(rows, _granted(until_at))
     options = _option_codes(until_at, calendar)
     rows, unpriced = _priced(rows, options)
     return rows, options, unpriced
