@@ -419,14 +419,19 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
 # Mailings (docs/mailings.md): messages a second per worker (0: as fast as SMTP takes
 # them), recipients claimed per batch, the lease of a claimed batch, a send task's time
-# slice, the scheduler's tick, and the mailbox of the List-Unsubscribe mailto.
+# slice, the scheduler's tick, and the address of the List-Unsubscribe mailto with the
+# Maildir its mail is delivered to (no address: the header offers the one-click URL only,
+# since a mailbox nobody reads would lose those requests).
 RINGUP_MAILINGS_RATE = float(os.environ.get("RINGUP_MAILINGS_RATE", "0"))
 RINGUP_MAILINGS_BATCH = int(os.environ.get("RINGUP_MAILINGS_BATCH", "20"))
 RINGUP_MAILINGS_LEASE_SECONDS = float(os.environ.get("RINGUP_MAILINGS_LEASE_SECONDS", "300"))
 RINGUP_MAILINGS_SEND_SECONDS = float(os.environ.get("RINGUP_MAILINGS_SEND_SECONDS", "50"))
-RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO = os.environ.get(
-    "RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO", "unsubscribe@ringup.example"
-)
+RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO = os.environ.get("RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO", "")
+RINGUP_MAILINGS_UNSUBSCRIBE_MAILDIR = os.environ.get("RINGUP_MAILINGS_UNSUBSCRIBE_MAILDIR", "")
+CELERY_BEAT_SCHEDULE["mailings-unsubscribe-mailbox"] = {
+    "task": "ringup.mailings.unsubscribe_mailbox",
+    "schedule": float(os.environ.get("RINGUP_MAILINGS_TICK_SECONDS", "60")),
+}
 CELERY_BEAT_SCHEDULE["mailings-schedule"] = {
     "task": "ringup.mailings.schedule",
     "schedule": float(os.environ.get("RINGUP_MAILINGS_TICK_SECONDS", "60")),

@@ -230,12 +230,13 @@ def email_message(
     if recipient_id is not None:
         token = unsubscribe_token(recipient_id)
         url = link("mailings:unsubscribe", token)
-        mailto = (
-            f"mailto:{settings.RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}"
-        )
+        targets = [f"<{url}>"]
+        if settings.RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO:  # only when its mailbox is read
+            address = settings.RINGUP_MAILINGS_UNSUBSCRIBE_MAILTO
+            targets.append(f"<mailto:{address}?subject=unsubscribe%20{token}>")
         headers = {
             "Message-ID": message_id(recipient_id),
-            "List-Unsubscribe": f"<{url}>, <{mailto}>",
+            "List-Unsubscribe": ", ".join(targets),
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Precedence": "bulk",
         }

@@ -18,13 +18,17 @@
 """
 
 import logging
+import mailbox
 import smtplib
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import get_connection
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Value
@@ -637,6 +641,49 @@ def unsubscribe(recipient: Recipient, *, at: datetime) -> bool:
         at=at,
         note=f"recipient {recipient.pk}",
     )
+
+
+def read_unsubscribe_mailbox(path: str | Path, *, at: datetime) -> dict[str, int]:
+    """Unsubscribe the senders of the mails in the Maildir at ``path`` — where the
+    operator's mail server delivers the ``List-Unsubscribe`` mailto — and remove them.
+
+    A mail client sends the mailto's subject, ``unsubscribe <token>``: the token names the
+    recipient, whose address is suppressed as by the one-click POST. A subject edited
+    without a (valid) token still asks to stop: its ``From`` address is suppressed. A
+    mail with neither is removed and counted as ``ignored``. Suppressing is
+    insert-or-nothing, so a mail read twice (a crash before its removal) changes nothing.
+    Raises :class:`MailingError` naming ``mailbox`` when ``path`` is not a Maildir.
+    """
+    folder = Path(path)
+    if not all((folder / sub).is_dir() for sub in ("new", "cur", "tmp")):
+        raise MailingError({"mailbox": f"{folder} is not a Maildir (new/, cur/, tmp/)"})
+    box = mailbox.Maildir(folder, create=False)
+    counts = {"unsubscribed": 0, "ignored": 0}
+    for key in list(box.iterkeys()):
+        message = box.get_message(key)
+        outcome = _unsubscribe_by_mail(message, at=at)
+        counts[outcome] += 1
+        box.remove(key)
+    return counts
+
+
+def _unsubscribe_by_mail(message, *, at: datetime) -> str:
+    words = str(message.get("Subject", "")).split()
+    if len(words) == 2 and words[0].lower() == "unsubscribe":
+        try:
+            recipient = Recipient.objects.filter(
+                pk=rendering.read_unsubscribe_token(words[1])
+            ).first()
+        except signing.BadSignature:
+            recipient = None
+        if recipient is not None:
+            unsubscribe(recipient, at=at)
+            return "unsubscribed"
+    sender = parseaddr(str(message.get("From", "")))[1]
+    if "@" not in sender:
+        return "ignored"
+    suppress(sender, reason=Suppression.Reason.UNSUBSCRIBED, at=at, note="unsubscribe mail")
+    return "unsubscribed"
 
 
 def set_consent(customer: Customer, *, product_news: bool, at: datetime) -> Consent:

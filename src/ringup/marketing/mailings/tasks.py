@@ -31,3 +31,12 @@ def send_task() -> dict[str, int]:
             return totals
     send_task.delay()
     return totals
+
+
+@shared_task(name="ringup.mailings.unsubscribe_mailbox")
+def unsubscribe_mailbox_task() -> dict[str, int]:
+    """Read the mailto's Maildir (``RINGUP_MAILINGS_UNSUBSCRIBE_MAILDIR``), if one is set."""
+    folder = settings.RINGUP_MAILINGS_UNSUBSCRIBE_MAILDIR
+    if not folder:
+        return {"unsubscribed": 0, "ignored": 0}
+    return services.read_unsubscribe_mailbox(folder, at=timezone.now())
