@@ -1,5 +1,5 @@
 """Back office: the revenue dashboard (its CSV downloads, the monthly report, the ARPU
-levers) and the list of recompute runs."""
+levers, the sweet-spot report) and the list of recompute runs."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -32,6 +32,7 @@ class DashboardAdmin(admin.ModelAdmin):
                 "report/<str:month>/pdf/", view(self.report_pdf_view), name="analytics_report_pdf"
             ),
             path("levers/", include(lever_urls(self.admin_site))),
+            path("sweet-spot/", view(self.sweet_spot_view), name="analytics_sweet_spot"),
             path("", view(self.changelist_view), name="analytics_dashboard"),
             # The name the admin index links a model's page by.
             path("", view(self.changelist_view), name="analytics_dashboard_changelist"),
@@ -45,6 +46,11 @@ class DashboardAdmin(admin.ModelAdmin):
         self._allowed(request)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta}
         return views.dashboard(request, context)
+
+    def sweet_spot_view(self, request):
+        self._allowed(request)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        return views.sweet_spot(request, context)
 
     def csv_view(self, request, name):
         self._allowed(request)

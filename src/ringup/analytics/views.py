@@ -3,15 +3,22 @@ monthly report (HTML and PDF). The admin (admin.py) routes to them behind its lo
 
 import csv
 from datetime import date
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import charts, report, selectors
+from ringup.customers.models import Customer
+from ringup.engine.money import CURRENCY_EXPONENTS
+
+from . import charts, report, selectors, sweetspot
 from .selectors import FilterError, Filters, Tile
+from .services.extract import DEFAULT_CURRENCY
 from .templatetags.analytics import amount, count, magnitude, percent, points, signed
 
 
@@ -144,4 +151,100 @@ def report_pdf(request, month: str):
         raise Http404(_("No figures for that month yet."))
     response = HttpResponse(report.pdf(context), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="ringup-report-{month}.pdf"'
+    return response
+
+
+DIMENSION_LABELS = {
+    "volume": gettext_lazy("Call volume, minutes a month"),
+    "lines": gettext_lazy("Lines"),
+    "sites": gettext_lazy("Sites"),
+    "min_spend": gettext_lazy("Minimum spend a month"),
+    "vertical": gettext_lazy("Vertical"),
+}
+
+
+def _sweet_spot_query(request) -> tuple[int, str]:
+    raw = request.GET.get("days") or "90"
+    if not raw.isdigit() or int(raw) not in sweetspot.WINDOWS:
+        raise FilterError("days", _("one of %(windows)s") % {"windows": sweetspot.WINDOWS})
+    currency = (request.GET.get("currency") or DEFAULT_CURRENCY).upper()
+    if currency not in CURRENCY_EXPONENTS:
+        raise FilterError("currency", _("an ISO currency code"))
+    return int(raw), currency
+
+
+def sweet_spot(request, context: dict):
+    """Revenue and margin of paying customers by call volume, lines, sites, minimum spend
+    and vertical over the chosen window (docs/analytics.md, "Sweet spot")."""
+    try:
+        days, currency = _sweet_spot_query(request)
+    except FilterError as exc:
+        return HttpResponseBadRequest(f"{exc.field}: {exc}", content_type="text/plain")
+    bands = sweetspot.report(at=timezone.now(), days=days, currency=currency)
+    verticals = dict(Customer.Vertical.choices)
+    tables = [
+        {
+            "dimension": name,
+            "label": DIMENSION_LABELS[name],
+            "bands": [_band_view(band, currency, verticals) for band in rows],
+        }
+        for name, rows in bands.items()
+    ]
+    context.update(
+        title=_("Sweet spot"),
+        days=days,
+        windows=sweetspot.WINDOWS,
+        currency=currency,
+        tables=tables,
+        customers=sum(band.customers for band in bands["vertical"]),
+        csv_query=urlencode({"days": days, "currency": currency, "format": "csv"}),
+    )
+    if request.GET.get("format") == "csv":
+        return _sweet_spot_csv(tables, days, currency)
+    return TemplateResponse(request, "admin/analytics/sweet_spot.html", context)
+
+
+def _band_view(band, currency: str, verticals: dict) -> dict:
+    label = band.label
+    if band.dimension == "vertical":
+        label = verticals.get(label, label) if label else _("Not known")
+    elif band.dimension == "min_spend":
+        label = _money_band(band, currency)
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+
+    def money(minor: int) -> Decimal:
+        return Decimal(minor).scaleb(-exponent)
+
+    return {
+        "label": label,
+        "customers": band.customers,
+        "revenue": money(band.revenue),
+        "margin": money(band.margin),
+        "margin_percent": band.margin_percent,
+        "revenue_per_customer": money(band.revenue_per_customer),
+        "margin_per_customer": money(band.margin_per_customer),
+        "losing": band.margin < 0,
+    }
+
+
+def _money_band(band, currency: str) -> str:
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    if band.high is None:
+        return f"{Decimal(band.low).scaleb(-exponent):,.0f}+"
+    if band.low == 0 and band.high == 1:
+        return str(_("None"))
+    return f"{Decimal(band.low).scaleb(-exponent):,.0f}–{Decimal(band.high).scaleb(-exponent):,.0f}"
+
+
+def _sweet_spot_csv(tables: list[dict], days: int, currency: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ringup-sweet-spot-{days}d.csv"'
+    writer = csv.writer(response)
+    columns = ["customers", "revenue", "margin", "margin_percent"]
+    columns += ["revenue_per_customer", "margin_per_customer"]
+    writer.writerow(["dimension", "band", *columns, "currency"])
+    for table in tables:
+        for band in table["bands"]:
+            values = [_cell(band[column]) for column in columns]
+            writer.writerow([table["dimension"], str(band["label"]), *values, currency])
     return response

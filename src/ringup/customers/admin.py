@@ -22,7 +22,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "source",
         "registered_at",
     ]
-    list_filter = ["tier", "source", "country", "language"]
+    list_filter = ["tier", "vertical", "source", "country", "language"]
     search_fields = ["name", "email", "phone", "account"]
     date_hierarchy = "registered_at"
     inlines = [ContactInline]

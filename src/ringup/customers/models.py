@@ -17,8 +17,25 @@ class Customer(models.Model):
         SALES = "sales", _("Sales team")
         WEBSITE = "website", _("Website")
 
+    class Vertical(models.TextChoices):
+        RETAIL = "retail", _("Retail")
+        HEALTHCARE = "healthcare", _("Healthcare")
+        LOGISTICS = "logistics", _("Logistics and transport")
+        FINANCE = "finance", _("Finance and insurance")
+        IT = "it", _("IT and software")
+        HOSPITALITY = "hospitality", _("Hotels and restaurants")
+        EDUCATION = "education", _("Education")
+        MANUFACTURING = "manufacturing", _("Manufacturing")
+        REAL_ESTATE = "real_estate", _("Real estate")
+        SERVICES = "services", _("Professional services")
+        OTHER = "other", _("Other")
+
     name = models.CharField(max_length=200)
     is_company = models.BooleanField(default=True)
+    # The company's line of business: the sweet-spot report compares margins by it.
+    vertical = models.CharField(
+        _("vertical"), max_length=20, choices=Vertical.choices, blank=True, default=""
+    )
     email = models.EmailField()
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +74951234567")
     country = models.CharField(max_length=2, default="RU")

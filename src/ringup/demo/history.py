@@ -576,6 +576,7 @@ def _firms(
     firms = {
         "name": np.array(name),
         "is_company": ~sole,
+        "vertical": _verticals(n),
         "email": np.array(email),
         "phone": names.phone_numbers(rng, country, names.CITY_PREFIXES),
         "country": country,
@@ -589,6 +590,28 @@ def _firms(
         "is_primary": position == 0,
     }
     return firms, contacts
+
+
+# Lines of business of the demo firms (the sweet-spot report compares them), with odds.
+VERTICALS = {
+    "retail": 0.2,
+    "services": 0.18,
+    "it": 0.12,
+    "logistics": 0.1,
+    "healthcare": 0.1,
+    "real_estate": 0.08,
+    "hospitality": 0.07,
+    "manufacturing": 0.06,
+    "finance": 0.05,
+    "education": 0.04,
+}
+
+
+def _verticals(n: int) -> np.ndarray:
+    # A generator of its own: the history's stream, and so every other column, is the
+    # same as without verticals.
+    own = np.random.default_rng(n)
+    return own.choice(list(VERTICALS), size=n, p=list(VERTICALS.values()))
 
 
 @transaction.atomic
