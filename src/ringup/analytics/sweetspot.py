@@ -15,7 +15,6 @@ One currency at a time: customers whose invoices are in another are left out.
 """
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import polars as pl
 from django.db.models import Q, Sum
@@ -23,17 +22,13 @@ from django.db.models import Q, Sum
 from ringup.billing.models import Invoice, Subscription
 from ringup.customers.models import Customer
 from ringup.engine import sweetspot
-from ringup.engine.money import CURRENCY_EXPONENTS
 from ringup.sales.deals.models import Deal, Stage
 from ringup.usage.models import RatedCall
 
+from .services.extract import minor_units
+
 WINDOWS = (30, 90, 180, 365)
 PAYING = (Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE)
-
-
-def _minor(amount, currency: str) -> int:
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    return int(Decimal(amount or 0).scaleb(exponent).to_integral_value(rounding="ROUND_HALF_UP"))
 
 
 def customers(*, at: datetime, days: int, currency: str) -> pl.DataFrame:
@@ -47,7 +42,7 @@ def customers(*, at: datetime, days: int, currency: str) -> pl.DataFrame:
     )
     subscription = {}
     for customer_id, employees, package_fee in live:
-        subscription.setdefault(customer_id, (employees, _minor(package_fee, currency)))
+        subscription.setdefault(customer_id, (employees, minor_units(package_fee, currency)))
     ids = list(subscription)
     revenue = dict(
         Invoice.objects.filter(
@@ -83,8 +78,8 @@ def customers(*, at: datetime, days: int, currency: str) -> pl.DataFrame:
         rows.append(
             (
                 customer_id,
-                _minor(revenue.get(customer_id), currency),
-                _minor(carrier, currency),
+                minor_units(revenue.get(customer_id), currency),
+                minor_units(carrier, currency),
                 int(seconds or 0),
                 lines,
                 sites,

@@ -102,8 +102,9 @@ def _frame(rows: Iterable[tuple], schema: dict) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=schema, orient="row")
 
 
-def _minor(amount: Decimal | None, currency: str) -> int:
-    """``amount`` in minor units, half-up (sums of 6-decimal call costs)."""
+def minor_units(amount: Decimal | None, currency: str) -> int:
+    """``amount`` in the currency's minor units, rounded half up (sums of 6-decimal call
+    costs); None is 0."""
     if amount is None:
         return 0
     exponent = CURRENCY_EXPONENTS.get(currency, 2)
@@ -433,7 +434,7 @@ def _priced(rows: pl.DataFrame, options: pl.DataFrame) -> tuple[pl.DataFrame, in
             unpriced += count
             prices.append(0)
             continue
-        prices.append(_minor(_net_monthly(quote, vat, granted, period), quote.currency))
+        prices.append(minor_units(_net_monthly(quote, vat, granted, period), quote.currency))
     priced = distinct.drop("len").with_columns(pl.Series("price", prices, dtype=pl.Int64))
     rows = rows.join(priced, on=key, how="left", nulls_equal=True).with_columns(
         pl.when(pl.col("state") == "paying")
@@ -468,10 +469,10 @@ def _revenue(until_at: datetime, zone: ZoneInfo) -> pl.DataFrame:
     rows = _frame(
         (
             *(
-                (c, end - LAST_INSTANT, _minor(net, cur), bool(long))
+                (c, end - LAST_INSTANT, minor_units(net, cur), bool(long))
                 for c, end, cur, net, long in invoiced
             ),
-            *((c, at, -_minor(net, cur), False) for c, at, cur, net in credited),
+            *((c, at, -minor_units(net, cur), False) for c, at, cur, net in credited),
         ),
         schema,
     ).with_columns(_local_month("at", zone).alias("month"))
@@ -518,7 +519,7 @@ def _calls(until_at: datetime, zone: ZoneInfo, currencies: dict[int, str]) -> pl
     )
     return _frame(
         (
-            (c, _date(m), seconds or 0, _minor(carrier, currencies.get(c, DEFAULT_CURRENCY)))
+            (c, _date(m), seconds or 0, minor_units(carrier, currencies.get(c, DEFAULT_CURRENCY)))
             for c, m, seconds, carrier in rows
         ),
         {"customer_id": pl.Int64, "month": pl.Date, "seconds": pl.Int64, "carrier": pl.Int64},
@@ -727,7 +728,7 @@ def _funnel(
         .select("customer_id", stage("upsell").alias("stage"), "at")
     )
     threshold = {
-        currency: _minor(Decimal(settings.RINGUP_LOYALTY_REVENUE), currency)
+        currency: minor_units(Decimal(settings.RINGUP_LOYALTY_REVENUE), currency)
         for currency in CURRENCY_EXPONENTS
     }
     loyalty = (
