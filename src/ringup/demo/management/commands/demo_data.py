@@ -23,6 +23,7 @@ from ringup.demo.portal import load_portal_demo
 from ringup.demo.promotions import load_promotions
 from ringup.demo.provisioning import provision_demo_accounts
 from ringup.demo.referrals import load_referrals
+from ringup.demo.winback import load_win_backs
 from ringup.engine.periods import local_midnight
 
 MAX_MONTHS = 120
@@ -79,6 +80,7 @@ class Command(BaseCommand):
             tz=timezone.get_default_timezone(),
         )
         counts = write_history(history)
+        counts["win_backs"] = load_win_backs(until=until, seed=seed)
         rows = ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in counts.items())
         self.stdout.write(
             f"Demo operator loaded: {rows}; "
