@@ -131,3 +131,25 @@ def test_before_the_first_recompute_the_dashboard_says_how_to_fill_it(analytics_
     assert "ringup analytics-recompute" in page.content.decode()
     assert analytics_staff.get(f"{URL}data/monthly.csv").status_code == 404
     assert analytics_staff.get("/api/v1/analytics/summary").status_code == 404
+
+
+def test_charts_are_rendered_with_the_pages_number_locale(run, monkeypatch):
+    """Russian pages group digits as Russian does (12 000,5), English ones 12,000.5."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    from ringup.analytics import charts, selectors
+
+    asked = []
+
+    def render(spec, **options):
+        asked.append(options["format_locale"])
+        return "<svg/>"
+
+    monkeypatch.setattr(charts.vlc, "vegalite_to_svg", render)
+    cache.clear()
+    filters = selectors.parse_filters(run, {})
+    for language in ("ru", "en"):
+        with translation.override(language):
+            charts.svg("arpu", run, filters)
+    assert asked == ["ru-RU", "en-US"]

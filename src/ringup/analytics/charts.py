@@ -10,6 +10,7 @@ filters, since a run's rows never change once it is done.
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
 import vl_convert as vlc
 from django.core.cache import cache
@@ -35,6 +36,8 @@ FULL, HALF = 1000, 460  # chart widths: a whole row of the page, half of one
 CACHE_SECONDS = 24 * 3600
 # Charts rendered at once on a first view (the machine's cores do the rest).
 RENDER_THREADS = 4
+# d3-format locales of the languages the back office speaks (digit grouping, decimal mark).
+NUMBER_LOCALES = {"en": "en-US", "ru": "ru-RU", "kk": "ru-RU"}
 
 
 def _month(row_month) -> str:
@@ -492,6 +495,11 @@ CHARTS: dict[str, tuple[str, Callable]] = {
 }
 
 
+def _number_locale() -> str:
+    """The renderer's number format for the page's language: 12 000,5 in Russian."""
+    return NUMBER_LOCALES.get((get_language() or "en")[:2], "en-US")
+
+
 def _key(name: str, run: RecomputeRun, filters: Filters) -> str:
     language = get_language() or ""
     return f"analytics:svg:{name}:{run.pk}:{run.finished_at:%s%f}:{language}:{filters.key()}"
@@ -516,8 +524,9 @@ def svgs(run: RecomputeRun, filters: Filters, names=tuple(CHARTS)) -> dict[str, 
         else:
             found[name] = ""
     if specs:
+        render = partial(vlc.vegalite_to_svg, format_locale=_number_locale())
         with ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
-            found.update(zip(specs, pool.map(vlc.vegalite_to_svg, specs.values()), strict=True))
+            found.update(zip(specs, pool.map(render, specs.values()), strict=True))
     cache.set_many(
         {keys[name]: found[name] for name in keys if keys[name] not in cached}, CACHE_SECONDS
     )
