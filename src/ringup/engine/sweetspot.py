@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .metrics._frames import divide_half_up
+
 #: Dimension → (column, band edges in its unit; the last band is open-ended).
 BANDS: dict[str, tuple[str, tuple[int, ...]]] = {
     "volume": ("minutes_per_month", (0, 500, 2_000, 10_000, 50_000)),
@@ -93,28 +95,25 @@ def _band(
     high: int | None,
     months: int,
 ) -> Band:
-    count = rows.height
-    revenue = int(rows["revenue"].sum() or 0)
-    margin = int(rows["margin"].sum() or 0)
-    per = count * months
+    per = pl.lit(rows.height * months)
+    totals = rows.select(
+        pl.col("revenue").sum().alias("revenue"),
+        pl.col("margin").sum().alias("margin"),
+    ).with_columns(
+        divide_half_up(pl.col("revenue"), per).fill_null(0).alias("revenue_per_customer"),
+        divide_half_up(pl.col("margin"), per).fill_null(0).alias("margin_per_customer"),
+    )
+    figures = totals.row(0, named=True)
+    revenue, margin = figures["revenue"], figures["margin"]
     return Band(
         dimension=dimension,
         label=label,
         low=low,
         high=high,
-        customers=count,
+        customers=rows.height,
         revenue=revenue,
         margin=margin,
         margin_percent=round(margin * 100 / revenue, 1) if revenue else None,
-        revenue_per_customer=_half_up(revenue, per),
-        margin_per_customer=_half_up(margin, per),
+        revenue_per_customer=figures["revenue_per_customer"],
+        margin_per_customer=figures["margin_per_customer"],
     )
-
-
-def _half_up(total: int, count: int) -> int:
-    """``total / count`` rounded half away from zero, in integers (no float)."""
-    if not count:
-        return 0
-    quotient, remainder = divmod(abs(total), count)
-    rounded = quotient + (1 if 2 * remainder >= count else 0)
-    return rounded if total >= 0 else -rounded
