@@ -34,19 +34,20 @@ PAYING = (Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE)
 def customers(*, at: datetime, days: int, currency: str) -> pl.DataFrame:
     """One row per customer paying at ``at`` (the columns of ``engine.sweetspot``)."""
     since = at - timedelta(days=days)
-    live = (
-        Subscription.objects.filter(status__in=PAYING, started_at__lte=at, plan__currency=currency)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
-        .order_by("customer_id", "-started_at")
-        .values_list("customer_id", "employees", "traffic_package__monthly_fee")
-    )
+    live = Subscription.objects.filter(
+        status__in=PAYING, started_at__lte=at, plan__currency=currency
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
     subscription = {}
-    for customer_id, employees, package_fee in live:
+    for customer_id, employees, package_fee in live.order_by(
+        "customer_id", "-started_at"
+    ).values_list("customer_id", "employees", "traffic_package__monthly_fee"):
         subscription.setdefault(customer_id, (employees, minor_units(package_fee, currency)))
-    ids = list(subscription)
+    # The paying customers as a subquery, not a list of ids: an operator with many
+    # customers would pass the database more parameters than it takes.
+    paying = live.values("customer_id")
     revenue = dict(
         Invoice.objects.filter(
-            customer_id__in=ids,
+            customer_id__in=paying,
             status=Invoice.Status.FINALISED,
             currency=currency,
             issued_at__gte=since,
@@ -58,21 +59,22 @@ def customers(*, at: datetime, days: int, currency: str) -> pl.DataFrame:
     calls = {
         customer_id: (carrier, seconds)
         for customer_id, carrier, seconds in RatedCall.objects.filter(
-            customer_id__in=ids, reason="", start__gte=since, start__lt=at
+            customer_id__in=paying, reason="", start__gte=since, start__lt=at
         )
         .values_list("customer_id")
         .annotate(Sum("carrier_cost"), Sum("billed_seconds"))
     }
     won = {
         customer_id: (lines, sites)
-        for customer_id, lines, sites in Deal.objects.filter(customer_id__in=ids, stage=Stage.WON)
+        for customer_id, lines, sites in Deal.objects.filter(
+            customer_id__in=paying, stage=Stage.WON
+        )
         .order_by("customer_id", "pk")
         .values_list("customer_id", "lines", "sites")
     }
-    verticals = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "vertical"))
+    verticals = dict(Customer.objects.filter(pk__in=paying).values_list("pk", "vertical"))
     rows = []
-    for customer_id in ids:
-        employees, min_spend = subscription[customer_id]
+    for customer_id, (employees, min_spend) in subscription.items():
         carrier, seconds = calls.get(customer_id, (None, None))
         lines, sites = won.get(customer_id, (employees, 1))
         rows.append(

@@ -333,7 +333,7 @@ def _option_codes(until_at: datetime, calendar: pl.DataFrame) -> pl.DataFrame:
 
 def _granted(until_at: datetime) -> pl.DataFrame:
     """Discounts granted on subscriptions (promotions, loyalty), in the order billing
-    applies them, with how many month ends each covers (``None``: no end)."""
+    applies them; ``periods`` is how many periods each covers (``None``: no end)."""
     rows = SubscriptionDiscount.objects.filter(starts_at__lt=until_at).order_by("starts_at", "pk")
     return _frame(
         ((d.subscription_id, d.pk, d.kind, str(d.value), d.periods, d.starts_at) for d in rows),
@@ -366,7 +366,7 @@ def _with_granted(rows: pl.DataFrame, granted: pl.DataFrame) -> pl.DataFrame:
         .sort("discount_id", "end")
         .with_columns(pl.int_range(1, pl.len() + 1).over("discount_id").alias("nth"))
         .with_columns(
-            pl.when(pl.col("kind") == "free_months")
+            pl.when(pl.col("kind") == DiscountKind.FREE_MONTHS.value)
             .then(pl.col("value").cast(pl.Decimal(14, 2)).cast(pl.Int64))
             .when(pl.col("period") == "annual")
             .then(pl.col("periods") * 12)

@@ -363,15 +363,13 @@ def analyse_next(*, at: datetime) -> BillAnalysis | None:
     """Claim the longest-waiting bill to analyse, analyse it and store the outcome
     (``ready`` with its profile, or ``failed`` with the reason); ``None`` when none waits."""
     token = uuid.uuid4().hex
-    waiting = BillAnalysis.objects.filter(status=BillAnalysis.Status.ANALYSING).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - lease())
-    )
+    # Not claimed, or claimed by a worker that has outlived its lease (it died).
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - lease())
+    waiting = BillAnalysis.objects.filter(claimable, status=BillAnalysis.Status.ANALYSING)
     for bill in waiting.order_by("uploaded_at", "pk")[:20]:
         # Compare-and-set: of two workers that read the same claim, one updates the row.
-        if (
-            BillAnalysis.objects.filter(pk=bill.pk, claim=bill.claim)
-            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=at - lease()))
-            .update(claim=token, claimed_at=at)
+        if BillAnalysis.objects.filter(claimable, pk=bill.pk, claim=bill.claim).update(
+            claim=token, claimed_at=at
         ):
             break
     else:
@@ -396,7 +394,7 @@ def _outcome(bill: BillAnalysis) -> dict:
             "profile": _jsonable(_analyse_stored(bill)),
         }
     except (DealRefused, SelectionError) as refused:
-        reason = "; ".join(f"{field}: {message}" for field, message in refused.errors.items())
+        reason = str(refused)  # "field: message; …"
     except Exception as error:  # an analysis that crashes must still end, with its reason
         log.exception("bill analysis %s failed", bill.pk)
         reason = (str(error).splitlines() or [type(error).__name__])[0]
