@@ -63,6 +63,7 @@ def test_import_rates_attaches_and_reports(customer, cdrs):
         "imported": 4,
         "duplicates_skipped": 1,
         "unrated": {"bad_number": 1, "unknown_account": 1},
+        "inbound": 0,
         "customers_matched": 1,
         "total_cost": "2.750000",
         "margin": "2.070833",  # 1.80 − 0.25×61/60 + 0.95 − 0.85×30/60

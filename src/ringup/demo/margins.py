@@ -21,7 +21,7 @@ from django.conf import settings
 from ringup.customers.models import Customer
 from ringup.engine.rating import Numbering
 from ringup.events.services import dispatch
-from ringup.sales.margins.models import CarrierDeckVersion
+from ringup.sales.margins.models import CarrierDeckVersion, RiskFlag
 from ringup.sales.margins.risk import compute_flags
 from ringup.sales.margins.services import WINDOWS, compute_impact, import_version
 from ringup.usage.services import configured_decks, import_cdr_file
@@ -39,6 +39,7 @@ class MarginsDemo:
     below_target: int
     dialers: int
     flags: int
+    idle_numbers: int = 0
 
     @property
     def message(self) -> str:
@@ -46,7 +47,8 @@ class MarginsDemo:
         return (
             f"Margins: {self.versions} carrier deck versions, {self.below_target} "
             f"{destinations} below target after the newest (/admin/margins/); risk flags: "
-            f"{self.flags} ({self.dialers} demo customers given auto-dialer traffic)."
+            f"{self.flags} ({self.dialers} demo customers given auto-dialer traffic, "
+            f"{self.idle_numbers} holding numbers with little inbound traffic)."
         )
 
 
@@ -74,6 +76,7 @@ def load_margins(*, until: date, at: datetime, seed: int) -> MarginsDemo:
         below_target=impact.below_target if impact else 0,
         dialers=dialers,
         flags=computed.flags,
+        idle_numbers=RiskFlag.objects.filter(code="idle_dids").count(),
     )
 
 

@@ -7,6 +7,12 @@ per source (``UNIQUE (source, cdr_id)``): re-importing a file, or a file that ov
 earlier one, adds nothing. A call records the invoice that billed it
 (``billed_invoice_id``), so a call imported after its period was invoiced is billed on the
 next invoice, and no call is billed twice.
+
+A customer's phone numbers (``PhoneNumber``, their DIDs) tell inbound calls apart: a
+call to a number the call's customer holds — or, when its account code is no customer's,
+to a number anyone holds — is that holder's inbound call, stored with reason ``inbound``
+and the number in ``did``: never charged (the retail deck prices outbound calls), counted
+as the number's traffic.
 """
 
 from django.db import models
@@ -71,7 +77,13 @@ class RatedCall(models.Model):
     carrier_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     margin = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     reason = models.CharField(
-        max_length=20, blank=True, help_text="Why the call is unrated; empty when rated."
+        max_length=20,
+        blank=True,
+        help_text="Why the call is unrated (inbound: a call to the customer's number); "
+        "empty when rated.",
+    )
+    did = models.CharField(
+        max_length=16, blank=True, help_text="Inbound calls: the customer's number called."
     )
     # The invoice that billed the call (billing sits above usage, so no foreign key): set
     # once, by ``services.mark_billed`` in the transaction that writes the invoice.
@@ -118,3 +130,33 @@ class CallRestriction(models.Model):
     def __str__(self):
         state = "lifted" if self.lifted_at else "active"
         return f"{self.customer_id}: cap {self.credit_cap} ({state})"
+
+
+class PhoneNumber(models.Model):
+    """A phone number (DID) a customer holds from ``assigned_at`` until ``released_at``.
+
+    A number is held by one customer at a time (a partial unique constraint on the
+    numbers not released); its inbound calls are recognised by the CDR import."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="phone_numbers")
+    number = models.CharField(max_length=16, help_text="E.164 digits without +.")
+    assigned_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=models.Q(released_at__isnull=True),
+                name="usage_phonenumber_held_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(released_at__isnull=True)
+                | models.Q(released_at__gt=models.F("assigned_at")),
+                name="usage_phonenumber_released_after_assigned",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "released_at"])]
+
+    def __str__(self):
+        return f"+{self.number}"

@@ -13,7 +13,10 @@ database, not from the caller:
 * every row is stored: unrated ones with the engine's reason, or ``unknown_account`` when
   no customer has the call's account code, or ``bad_start`` when its start is unreadable;
 * a trial customer's calls (``CallRestriction``) to destinations outside the trial's, or
-  beyond its credit cap, are stored unrated with reason ``trial_blocked``: never billed.
+  beyond its credit cap, are stored unrated with reason ``trial_blocked``: never billed;
+* a call to a number a customer holds (``numbers``) is that customer's inbound call when
+  it is the call's own customer or the call's account code is no customer's: stored with
+  reason ``inbound`` and the number, never charged.
 """
 
 import hashlib
@@ -46,6 +49,7 @@ from ringup.engine.rating import (
 )
 
 from .models import CallRestriction, CdrFile, RatedCall
+from .numbers import INBOUND, holdings
 
 UNKNOWN_ACCOUNT = "unknown_account"
 BAD_START = "bad_start"
@@ -71,6 +75,7 @@ class FileImport:
     imported: int = 0
     duplicates: int = 0
     unrated: dict[str, int] = field(default_factory=dict)
+    inbound: int = 0
     customers: int = 0
     cost: Decimal = _ZERO
     margin: Decimal = _ZERO
@@ -85,6 +90,7 @@ class FileImport:
             "imported": self.imported,
             "duplicates": self.duplicates,
             "unrated": self.unrated,
+            "inbound": self.inbound,
             "customers": self.customers,
             "cost": str(self.cost),
             "margin": str(self.margin),
@@ -198,6 +204,7 @@ def import_cdr_file(
         return result
     try:
         calls = _rated_calls(path, fmt, numbering, decks or import_decks(), sha256)
+        calls = inbound_calls(calls, numbering or Numbering())
         calls = restrict_trial_calls(calls, source, numbering or Numbering())
         with transaction.atomic():
             _store(row, source, calls, progress)
@@ -272,7 +279,64 @@ def _rated_calls(
             "carrier_cost",
             "margin",
             "reason",
+            pl.lit("").alias("did"),
         )
+    )
+
+
+# Reasons under which a call to a held number is still that number's inbound call: the
+# number is not the caller's to be charged for, whatever the decks made of it.
+_MAY_BE_INBOUND = (
+    "",
+    UNKNOWN_ACCOUNT,
+    UnratedReason.NO_MATCH.value,
+    UnratedReason.NO_CARRIER_MATCH.value,
+)
+
+
+def inbound_calls(calls: pl.DataFrame, numbering: Numbering) -> pl.DataFrame:
+    """``calls`` with the inbound ones marked (see the module docstring): reason
+    ``inbound``, the holder as customer, the number in ``did``, no price. A call matches
+    the holding in force at its start; columnar, one join."""
+    held = holdings()
+    if held.is_empty() or calls.is_empty():
+        return calls
+    e164 = normalise(calls["dst"], numbering)
+    matched = (
+        calls.select("customer_id", "start", "reason")
+        .with_row_index("_row")
+        .with_columns(e164.alias("number"))
+        .filter(pl.col("reason").is_in(_MAY_BE_INBOUND) & pl.col("start").is_not_null())
+        .join(held, on="number")
+        .filter(
+            (pl.col("start") >= pl.col("assigned_at"))
+            & (pl.col("released_at").is_null() | (pl.col("start") < pl.col("released_at")))
+            & (pl.col("customer_id").is_null() | (pl.col("customer_id") == pl.col("holder")))
+        )
+        .unique("_row", keep="first")
+    )
+    if matched.is_empty():
+        return calls
+    hit = pl.col("holder").is_not_null()
+    priced = ["billed_seconds", "cost", "carrier_cost", "margin"]
+    return (
+        calls.with_row_index("_row")
+        .join(matched.select("_row", "holder", pl.col("number").alias("_did")), "_row", "left")
+        .sort("_row")
+        .with_columns(
+            pl.when(hit)
+            .then(pl.col("holder"))
+            .otherwise(pl.col("customer_id"))
+            .alias("customer_id"),
+            pl.when(hit).then(pl.lit(INBOUND)).otherwise(pl.col("reason")).alias("reason"),
+            pl.when(hit).then(pl.col("_did")).otherwise(pl.col("did")).alias("did"),
+            *(pl.when(hit).then(None).otherwise(pl.col(c)).alias(c) for c in priced),
+            *(
+                pl.when(hit).then(pl.lit("")).otherwise(pl.col(c)).alias(c)
+                for c in ("prefix", "description")
+            ),
+        )
+        .drop("_row", "holder", "_did")
     )
 
 
@@ -471,7 +535,7 @@ def _finish(row: CdrFile, result: FileImport, calls: int) -> None:
         margin=Sum("margin", filter=Q(reason="")),
     )
     unrated = dict(
-        mine.exclude(reason="")
+        mine.exclude(reason__in=["", INBOUND])
         .values("reason")
         .annotate(n=Count("pk"))
         .order_by("reason")
@@ -482,6 +546,7 @@ def _finish(row: CdrFile, result: FileImport, calls: int) -> None:
     result.imported = sums["imported"]
     result.duplicates = calls - sums["imported"]
     result.unrated = unrated
+    result.inbound = mine.filter(reason=INBOUND).count()
     result.customers = sums["customers"]
     # SQLite sums decimals as floats: back to the engine's exact 6 places.
     result.cost = Decimal(sums["cost"] or 0).quantize(_ZERO)
@@ -535,6 +600,7 @@ def summarise(results: Iterable[FileImport]) -> dict:
         "imported": sum(r.imported for r in results),
         "duplicates_skipped": sum(r.duplicates for r in results),
         "unrated": dict(sorted(unrated.items())),
+        "inbound": sum(r.inbound for r in results),
         "customers_matched": sum(r.customers for r in results),
         "total_cost": str(sum((r.cost for r in results), _ZERO)),
         "margin": str(sum((r.margin for r in results), _ZERO)),
@@ -562,7 +628,7 @@ def files_summary(source: str, sha256s: list[str], since) -> dict | None:
         margin=Sum("margin", filter=Q(reason="")),
     )
     unrated = dict(
-        calls.exclude(reason="")
+        calls.exclude(reason__in=["", INBOUND])
         .values("reason")
         .annotate(n=Count("pk"))
         .order_by("reason")
@@ -581,6 +647,7 @@ def files_summary(source: str, sha256s: list[str], since) -> dict | None:
         "imported": sum(r.imported for r in done),
         "duplicates_skipped": sum(r.duplicates for r in done),
         "unrated": unrated,
+        "inbound": calls.filter(reason=INBOUND).count(),
         "customers_matched": sums["customers"],
         "total_cost": str(Decimal(sums["cost"] or 0).quantize(_ZERO)),
         "margin": str(Decimal(sums["margin"] or 0).quantize(_ZERO)),

@@ -130,6 +130,75 @@ def test_revenue_below_the_cost_to_serve(make_customer, subscribe, calls, settin
     )
 
 
+def inbound(customer, number, seconds, *, at):
+    """One inbound call to ``customer``'s ``number``, as the CDR import stores it."""
+    from ringup.usage.models import CdrFile, RatedCall
+
+    cdr_file, _ = CdrFile.objects.get_or_create(
+        source="trunk", sha256="1" * 64, defaults={"path": "in.csv", "token": "t", "claimed_at": at}
+    )
+    RatedCall.objects.create(
+        source="trunk",
+        cdr_id=f"in-{RatedCall.objects.count()}",
+        cdr_file=cdr_file,
+        customer=customer,
+        dst=number,
+        did=number,
+        start=at,
+        duration=seconds,
+        reason="inbound",
+    )
+
+
+def hold(customer, count, *, first=74951110000):
+    from ringup.usage.numbers import assign_number
+
+    numbers = [str(first + n) for n in range(count)]
+    for number in numbers:
+        assign_number(customer, number, at=NOW - timedelta(days=60))
+    return numbers
+
+
+def test_many_numbers_with_little_inbound_traffic(make_customer):
+    farm = make_customer("Number Farm")
+    desk = make_customer("Busy Desk")
+    farm_numbers = hold(farm, 12)
+    desk_numbers = hold(desk, 10, first=74951120000)
+    # Farm: one number gets 30 minutes in the 30-day window, 11 get none: 11 of 12 under
+    # 10 minutes a month = 91.7 % ≥ 80 % → flagged. Desk: every number 15 minutes.
+    inbound(farm, farm_numbers[0], 1800, at=NOW - timedelta(days=5))
+    for number in desk_numbers:
+        inbound(desk, number, 900, at=NOW - timedelta(days=5))
+    compute_flags(at=NOW)
+    assert flags_of(farm) == {"idle_dids": "warning"}
+    assert flags_of(desk) == {}
+    flag = RiskFlag.objects.get(customer=farm)
+    assert (flag.figures["quiet"], flag.figures["dids"], flag.figures["percent"]) == (
+        11,
+        12,
+        "91.7",
+    )
+    assert "11 of 12 numbers receive under 10 inbound minutes a month" in flag.explanation
+
+
+def test_numbers_traffic_is_unknown_when_no_inbound_call_was_imported(make_customer):
+    farm = make_customer("Number Farm")
+    hold(farm, 12)
+    compute_flags(at=NOW)
+    assert flags_of(farm) == {}
+
+
+def test_inbound_calls_do_not_make_a_dialer(make_customer):
+    """120 inbound calls of 5 s in one hour would be a dialer's pattern if dialled."""
+    shop = make_customer("Hotline")
+    (number,) = hold(shop, 1)
+    hour = (NOW - timedelta(days=10)).replace(minute=0, second=0)
+    for n in range(120):
+        inbound(shop, number, 5, at=hour + timedelta(seconds=30 * n))
+    compute_flags(at=NOW)
+    assert flags_of(shop) == {}
+
+
 def test_flags_are_replaced_on_every_run(dialer):
     compute_flags(at=NOW)
     compute_flags(at=NOW)

@@ -7,8 +7,11 @@ Facts, over the last ``RINGUP_RISK_DAYS`` days (30):
   seconds above 0), billable seconds, short calls (under the threshold, unanswered
   included), peak concurrent calls (a call ending at the second another starts does not
   overlap it) and the clock hours with traffic;
-* numbers (DIDs) held on live subscriptions; inbound traffic per number is not known
-  (the CDR import stores outbound calls only), so that rule is skipped;
+* numbers (DIDs): those the customer holds (``ringup.usage.numbers``, the inventory)
+  with each one's inbound minutes a month from the imported inbound calls; a customer
+  with no numbers in the inventory counts the numbers of their live subscriptions, and
+  their traffic is unknown, as everyone's is when no inbound call was imported in the
+  window (the switch sends none): then the rule is skipped;
 * revenue (finalised invoices whose period ended in the window, net of VAT) against the
   window's carrier cost plus ``RINGUP_SUPPORT_COST_MONTHLY`` per customer;
 * plan changes (upgrades and downgrades) for price shopping;
@@ -18,7 +21,7 @@ Facts, over the last ``RINGUP_RISK_DAYS`` days (30):
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 from django.conf import settings
@@ -30,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ringup.billing.models import Invoice, Subscription, SubscriptionChange
 from ringup.engine.risk import AccountFacts, RiskThresholds, TrafficFacts, risk_flags
+from ringup.usage.numbers import any_inbound, held_numbers, inbound_seconds
 
 from . import selectors
 from .models import RiskFlag
@@ -144,7 +148,7 @@ def compute_flags(*, at: datetime) -> Computed:
     since = at - timedelta(days=settings.RINGUP_RISK_DAYS)
     facts_by_customer = traffic_facts(since, at, SHORT_CALL_SECONDS).iter_rows(named=True)
     traffic = {row["customer_id"]: row for row in facts_by_customer}
-    dids = numbers_held(at)
+    dids, inbound = numbers_and_traffic(since, at)
     revenue = monthly_revenue(at)
     changes = plan_changes(at - timedelta(days=31 * limits.plan_change_months), at)
     rows = []
@@ -152,7 +156,7 @@ def compute_flags(*, at: datetime) -> Computed:
         facts = traffic.get(customer_id)
         account = AccountFacts(
             dids=dids.get(customer_id),
-            inbound_minutes_per_did=None,  # not known: outbound CDRs only
+            inbound_minutes_per_did=inbound.get(customer_id),
             revenue=revenue.get(customer_id),
             carrier_cost=_per_month(facts["carrier_micros"] if facts else 0),
             support_cost=Decimal(settings.RINGUP_SUPPORT_COST_MONTHLY),
@@ -193,6 +197,30 @@ def _traffic(facts: dict | None) -> TrafficFacts | None:
 def _per_month(micros: int) -> Decimal:
     months = Decimal(settings.RINGUP_RISK_DAYS) / 30
     return (Decimal(micros).scaleb(-6) / months).quantize(Decimal("0.01"))
+
+
+def numbers_and_traffic(
+    since: datetime, until: datetime
+) -> tuple[dict[int, int], dict[int, list[Decimal]]]:
+    """Per customer, the numbers they hold at ``until`` and, where known (see the module
+    docstring), each number's inbound minutes a month over ``[since, until)``."""
+    counts = numbers_held(until)
+    held = held_numbers(until)
+    counts.update({customer_id: len(numbers) for customer_id, numbers in held.items()})
+    if not any_inbound(since, until):
+        return counts, {}
+    seconds = inbound_seconds(since, until)
+    months = Decimal((until - since).total_seconds()) / (30 * 86_400)
+    minutes = {
+        customer_id: [
+            (Decimal(seconds.get(customer_id, {}).get(number, 0)) / 60 / months).quantize(
+                Decimal("0.1"), ROUND_HALF_UP
+            )
+            for number in numbers
+        ]
+        for customer_id, numbers in held.items()
+    }
+    return counts, minutes
 
 
 def numbers_held(at: datetime) -> dict[int, int]:

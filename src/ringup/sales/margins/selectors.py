@@ -10,6 +10,7 @@ from django.db.models import Min, Q
 from ringup.billing.models import SubscriptionChange
 from ringup.engine.rating import RateDeck, deck_from_frame
 from ringup.usage.models import RatedCall
+from ringup.usage.numbers import INBOUND
 
 from .models import CarrierDeckVersion, CarrierRate
 
@@ -111,9 +112,9 @@ def first_call() -> datetime | None:
 
 
 def call_attempts(since: datetime, until: datetime) -> pl.DataFrame:
-    """Every call of customers in ``[since, until)``, rated or not (attempts count for
-    answer ratios): ``customer_id``, ``start``, ``duration``, ``billed_seconds``,
-    ``carrier_cost``."""
+    """Every outbound call of customers in ``[since, until)``, rated or not (attempts
+    count for answer ratios; inbound calls are not the customer's dialling):
+    ``customer_id``, ``start``, ``duration``, ``billed_seconds``, ``carrier_cost``."""
     schema = {
         "customer_id": pl.Int64,
         "start": pl.Datetime("us", "UTC"),
@@ -124,7 +125,7 @@ def call_attempts(since: datetime, until: datetime) -> pl.DataFrame:
     }
     rows = (
         RatedCall.objects.filter(customer__isnull=False, start__gte=since, start__lt=until)
-        .exclude(reason__in=["duplicate_id", "missing_id"])
+        .exclude(reason__in=["duplicate_id", "missing_id", INBOUND])
         .values_list(*schema)
     )
     return pl.DataFrame(list(rows), schema=schema, orient="row")
