@@ -70,7 +70,7 @@ GENERATE = """
 SELECT setseed(0.42);
 INSERT INTO customers_customer
   (id, name, is_company, email, phone, country, language, tier, employees, source,
-   registered_at, email_verified_at, account, user_id)
+   registered_at, email_verified_at, account, user_id, vertical)
 SELECT i, 'Customer ' || i, true, 'c' || i || '@example.com', '+7495' || lpad(i::text, 7, '0'),
        CASE WHEN i %% 10 = 0 THEN 'KZ' ELSE 'RU' END,
        CASE WHEN i %% 10 = 0 THEN 'kk' ELSE 'ru' END,
@@ -80,7 +80,7 @@ SELECT i, 'Customer ' || i, true, 'c' || i || '@example.com', '+7495' || lpad(i:
          [1 + i %% 7],
        %(at)s::timestamptz - interval '1 day' - r2 * interval '730 days',
        CASE WHEN i %% 3 = 0 THEN NULL ELSE %(at)s::timestamptz - r2 * interval '700 days' END,
-       NULL, NULL
+       NULL, NULL, ''
 FROM (SELECT i, random() AS r1, random() AS r2 FROM generate_series(1, %(n)s) AS i) AS g;
 
 INSERT INTO billing_subscription

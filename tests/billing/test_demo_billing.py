@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
-from ringup.billing.models import Entry, Invoice, Payment, Subscription
+from ringup.billing.models import Entry, Invoice, InvoiceLine, Payment, Subscription
 from ringup.billing.selectors.invoices import open_invoices
 from ringup.billing.services.dunning import run_dunning
 from ringup.billing.services.invoicing import bill
@@ -46,3 +46,15 @@ def test_the_demo_history_is_invoiced_and_mostly_paid():
     # Nothing is left to bill for the history, and the statuses are dunning's.
     assert bill(until=END, at=END, dry_run=True).invoices_created == 0
     assert set(run_dunning(at=END - timedelta(seconds=1)).values()) == {0}
+
+    # A few large firms have a minimum call commitment from the month of the demo's calls
+    # (February) on: only invoices ending in it can fall short, and at least one does.
+    committed = Subscription.objects.filter(minimum_usage__isnull=False)
+    assert 1 <= committed.count() <= 5
+    assert all(sub.customer.is_company for sub in committed)
+    shortfalls = InvoiceLine.objects.filter(kind=InvoiceLine.Kind.COMMITMENT)
+    assert shortfalls.exists()
+    assert not shortfalls.filter(invoice__period_end__lte=END - timedelta(days=28)).exists()
+    assert set(shortfalls.values_list("invoice__subscription_id", flat=True)) <= set(
+        committed.values_list("pk", flat=True)
+    )

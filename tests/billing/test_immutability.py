@@ -17,10 +17,12 @@ from ringup.billing.models import (
     InvoiceLine,
     Payment,
     Posting,
+    Subscription,
 )
 from ringup.billing.selectors.invoices import invoice_owed
 from ringup.billing.services.invoicing import bill, issue_credit_note
 from ringup.billing.services.payments import record_payment
+from ringup.billing.services.subscriptions import cancel_subscription
 
 from .conftest import APRIL_1
 
@@ -204,8 +206,15 @@ def test_back_office_payments_and_actions_go_through_the_services(issued, admin_
 
 
 def test_subscriptions_are_read_only_in_the_back_office(subscribe, admin_client):
+    """All but the minimum call commitment (tests/billing/test_commitments.py), a contract
+    term with no history behind it; an ended subscription not even that."""
     subscription = subscribe()
     change = reverse("admin:billing_subscription_change", args=[subscription.pk])
     assert admin_client.get(change).status_code == 200
-    assert admin_client.post(change, {"employees": "99"}).status_code == 403
+    admin_client.post(change, {"employees": "99"})
+    assert Subscription.objects.get(pk=subscription.pk).employees == 10
     assert admin_client.get(reverse("admin:billing_subscription_add")).status_code == 403
+    delete = reverse("admin:billing_subscription_delete", args=[subscription.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    cancel_subscription(subscription, at=APRIL_1, immediately=True)  # ended long ago
+    assert admin_client.post(change, {"minimum_usage": "1.00"}).status_code == 403

@@ -9,11 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ringup.customers.models import Customer
+from ringup.engine.rating import Numbering
 from ringup.usage import numbers
 from ringup.usage.models import PhoneNumber, RatedCall
 from ringup.usage.selectors import billable_calls
 from ringup.usage.services import import_cdr_file
-from ringup.engine.rating import Numbering
 
 ASSIGNED = datetime(2025, 3, 1, 9, tzinfo=UTC)
 RELEASED = datetime(2025, 3, 4, 9, tzinfo=UTC)  # 12:00 in Moscow

@@ -33,6 +33,7 @@ from .models import (
 from .selectors.invoices import invoice_owed
 from .services.invoicing import issue_credit_note
 from .services.payments import record_payment
+from .services.subscriptions import set_minimum_usage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -93,15 +94,38 @@ class SubscriptionDiscountInline(ReadOnlyInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    """Read-only: invoices are computed from a subscription's recorded history, so changes
-    go through the services (``/api/v1/subscriptions/{id}/preview-change``, ``…/change``,
-    ``…/cancel``), which record it."""
+    """Read-only but for the minimum call commitment: invoices are computed from a
+    subscription's recorded history, so changes go through the services
+    (``/api/v1/subscriptions/{id}/preview-change``, ``…/change``, ``…/cancel``), which
+    record it. The commitment is a contract term with no history to record, set through
+    its own service."""
+
+    EDITABLE = ("minimum_usage",)
 
     list_display = ["customer", "plan", "status", "period", "employees", "started_at", "ended_at"]
     list_filter = ["status", "plan", "period", "trial_converts"]
     search_fields = ["customer__name", "customer__email"]
     list_select_related = ["customer", "plan"]
     inlines = [SubscriptionOptionInline, SubscriptionChangeInline, SubscriptionDiscountInline]
+
+    def has_change_permission(self, request, obj=None):
+        # An ended subscription bills nothing more that a commitment could apply to.
+        if obj is not None and (
+            obj.status == Subscription.Status.CANCELLED
+            or (obj.ended_at is not None and obj.ended_at <= timezone.now())
+        ):
+            return False
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            field.name
+            for field in self.model._meta.fields
+            if field.editable and field.name not in self.EDITABLE
+        ]
+
+    def save_model(self, request, obj, form, change):
+        set_minimum_usage(obj, form.cleaned_data["minimum_usage"], at=timezone.now())
 
 
 class InvoiceLineInline(ReadOnlyInline):

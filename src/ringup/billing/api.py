@@ -1,5 +1,5 @@
 """Billing API for the operator's staff: subscriptions (change preview and apply, cancel,
-trial conversion), invoices, credit notes, payments and balances.
+trial conversion, the minimum call commitment), invoices, credit notes, payments and balances.
 
 Authentication, either of:
 - an API key, ``Authorization: Bearer rk_…`` (back office → API keys, or
@@ -66,6 +66,10 @@ class SubscriptionOut(Schema):
     )
     billing_starts_on: date
     ended_at: datetime | None
+    minimum_usage: Amount | None = Field(
+        description="Monthly minimum call spend, as call lines are priced; a period's calls "
+        "below it are topped up on its invoice. Null: no commitment"
+    )
     current_period: BillingPeriodOut | None
 
 
@@ -149,6 +153,17 @@ class ConvertTrialIn(Schema):
     plan: Code | None = None
     period: Literal["monthly", "annual"] | None = None
     start_now: bool = Field(False, description="End the trial now instead of at its end")
+
+
+class MinimumUsageIn(Schema):
+    """The contract's monthly minimum call spend in the subscription's currency, as call
+    lines are priced (net of VAT where prices exclude it); null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minimum_usage: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        description='E.g. "20000.00"; null: no commitment'
+    )
 
 
 class CancelOut(Schema):
@@ -348,6 +363,9 @@ def _subscription_out(subscription) -> dict:
         "trial_converts": subscription.trial_converts,
         "billing_starts_on": subscription.billing_starts_on,
         "ended_at": subscription.ended_at,
+        "minimum_usage": (
+            None if subscription.minimum_usage is None else str(subscription.minimum_usage)
+        ),
         "current_period": _period(
             subscription_selectors.current_period(
                 subscription, timezone.now(), billing_settings().zone
@@ -427,6 +445,21 @@ def convert_trial(request, subscription_id: int, payload: ConvertTrialIn):
     )
     found = subscription_selectors.get_subscription(converted.pk)
     return Status(200, _subscription_out(found))
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/minimum-usage",
+    response={200: SubscriptionOut, **ERRORS},
+    summary="Set or remove the monthly minimum call spend (a contract's commitment)",
+)
+def set_minimum_usage(request, subscription_id: int, payload: MinimumUsageIn):
+    subscription, missing = _subscription_or_404(subscription_id)
+    if missing:
+        return missing
+    updated = subscriptions.set_minimum_usage(
+        subscription, payload.minimum_usage, at=timezone.now()
+    )
+    return Status(200, _subscription_out(subscription_selectors.get_subscription(updated.pk)))
 
 
 def _invoice_summary(invoice) -> dict:

@@ -16,7 +16,7 @@ Kind = InvoiceLine.Kind
 SECTIONS = [
     ("Service", {Kind.RECURRING, Kind.DISCOUNT, Kind.ONE_TIME}),
     ("Changes during the period", {Kind.PRORATION}),
-    ("Calls by destination", {Kind.USAGE}),
+    ("Calls by destination", {Kind.USAGE, Kind.COMMITMENT}),
     ("Credits", {Kind.CREDIT}),
 ]
 

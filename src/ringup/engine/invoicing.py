@@ -10,7 +10,9 @@ invoice holds (Ringup bills in arrears, see ``docs/billing.md``):
   unused part of the old period price and a *charge* for the rest of the period at the new
   one (:func:`ringup.engine.periods.prorate`, by the second, rounded once), and the one-time
   fees of what the change added; an ending subscription is a change to nothing;
-* the one-time fees of the starting configuration on the first period's invoice.
+* the one-time fees of the starting configuration on the first period's invoice;
+* with a minimum call commitment, the shortfall of the period's calls below it
+  (:func:`commitment_lines`), the commitment prorated like the included minutes.
 
 Every line is rounded once, in the currency's minor unit; VAT is computed per line
 (:func:`taxed`) and an invoice's totals are exact sums of its lines (:func:`totals`).
@@ -21,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -137,6 +140,7 @@ class LineKind(StrEnum):
     PRORATION = "proration"
     ONE_TIME = "one_time"
     USAGE = "usage"
+    COMMITMENT = "commitment"
     CREDIT = "credit"
 
 
@@ -315,13 +319,34 @@ def included_minutes(
     1,000 minutes for 20 of March's 31 days, then 3,000 for the last 11:
     (1,000 × 20 + 3,000 × 11) / 31 = 1,709.67… → 1,709.
     """
+    weighted = sum(
+        package_minutes(config) * seconds
+        for config, seconds in held_spans(history, period)
+        if config.traffic_package
+    )
+    return weighted * interval.months // period.seconds
+
+
+def held_spans(history: History, period: BillingPeriod) -> list[tuple[Config, int]]:
+    """Each configuration held during ``period``, in time order, with the seconds it was
+    held; nothing after the subscription ended. The weights of :func:`included_minutes`
+    and :func:`held_months`, so minutes and commitments are prorated alike."""
     held = [(period.start, history.at(period.start))]
     held += history.steps(period.start, period.end)
-    weighted = 0
+    spans = []
     for (since, config), (until, _) in zip(held, [*held[1:], (period.end, None)], strict=True):
-        if config is not None and config.traffic_package:
-            weighted += package_minutes(config) * int((until - since).total_seconds())
-    return weighted * interval.months // period.seconds
+        if config is not None:
+            spans.append((config, int((until - since).total_seconds())))
+    return spans
+
+
+def held_months(history: History, period: BillingPeriod, interval: Interval) -> Fraction:
+    """How many months of ``period`` the subscription was held, exactly: the period's
+    months × the seconds held / the period's seconds. A whole monthly period is 1, a whole
+    annual one 12; a last period cut short by an immediate cancellation its share (10 of
+    30 days: 1/3)."""
+    seconds = sum(seconds for _, seconds in held_spans(history, period))
+    return Fraction(seconds * interval.months, period.seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +409,10 @@ def usage_lines(groups: Sequence[UsageGroup], currency: str) -> list[Line]:
     ]
 
 
+#: How the lines of late calls begin: readers of invoices tell them from a period's own.
+LATE_USAGE = "Calls from earlier periods"
+
+
 @dataclass(frozen=True, slots=True)
 class LateUsage:
     """A rated call of a period already invoiced (imported after that invoice): billed on
@@ -412,7 +441,7 @@ def late_usage_lines(calls: Sequence[LateUsage], currency: str) -> list[Line]:
             Line(
                 kind=LineKind.USAGE,
                 code="usage",
-                description=f"Calls from earlier periods: {destination}, {days}: {count} "
+                description=f"{LATE_USAGE}: {destination}, {days}: {count} "
                 + ("call" if count == 1 else "calls"),
                 quantity=(Decimal(sum(c.seconds for c in group)) / 60).quantize(Decimal("0.01")),
                 unit_amount=None,
@@ -420,6 +449,43 @@ def late_usage_lines(calls: Sequence[LateUsage], currency: str) -> list[Line]:
             )
         )
     return lines
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def commitment_lines(
+    monthly: Decimal, months: Fraction, usage: Decimal, currency: str
+) -> list[Line]:
+    """The top-up of a period's calls to a minimum commitment of ``monthly`` a month.
+
+    ``months`` is the period's share of months (:func:`held_months`); ``usage`` the
+    period's own call charges as the usage lines price them: after included minutes,
+    without late calls of earlier periods, recurring fees or VAT added. The commitment due
+    is ``monthly × months`` rounded once, half-up; when ``usage`` (rounded like a line)
+    falls below it, one line of the difference, otherwise none.
+
+    20,000.00 a month, calls of 12,345.67: a shortfall of 7,654.33. A last period of 10
+    of 30 days owes 20,000 × 10 / 30 = 6,666.67.
+    """
+    due = quantize(monthly * months.numerator / months.denominator, currency)
+    calls = quantize(usage, currency)
+    if due <= 0 or calls >= due:
+        return []
+    shortfall = due - calls
+    share = "" if months == 1 else f", {_amount(due)} for this period"
+    return [
+        Line(
+            kind=LineKind.COMMITMENT,
+            code="commitment",
+            description=f"Minimum call commitment {_amount(quantize(monthly, currency))} a "
+            f"month{share}: shortfall (calls {_amount(calls)})",
+            quantity=Decimal(1),
+            unit_amount=shortfall,
+            amount=shortfall,
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +630,7 @@ def recurring_charged_twice(lines: Iterable[Line]) -> list[str]:
 
 
 __all__ = [
+    "LATE_USAGE",
     "Config",
     "Credit",
     "DiscountKind",
@@ -579,9 +646,12 @@ __all__ = [
     "UsageGroup",
     "VatRule",
     "change_lines",
+    "commitment_lines",
     "credit_lines",
     "describe",
     "discount_lines",
+    "held_months",
+    "held_spans",
     "included_minutes",
     "late_usage_lines",
     "one_time_lines",

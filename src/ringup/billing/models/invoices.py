@@ -155,6 +155,7 @@ class InvoiceLine(models.Model):
         PRORATION = "proration", _("Proration")
         ONE_TIME = "one_time", _("One-time fee")
         USAGE = "usage", _("Usage")
+        COMMITMENT = "commitment", _("Minimum commitment shortfall")
         CREDIT = "credit", _("Credit")
 
     # Indexed by the unique (invoice, position) below.

@@ -63,9 +63,26 @@ class Subscription(models.Model):
         help_text="The trial turns paid at its end by itself; unset, it waits for the "
         "customer's decision (a plan picked, a payment) and is suspended without one.",
     )
+    minimum_usage = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Monthly minimum call spend (a contract's commitment), in the "
+        "subscription's currency, as call lines are priced (net of VAT where prices exclude "
+        "it): a period's calls below it are topped up on the invoice, prorated for a period "
+        "held in part. Empty: no commitment.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "plan"])]
+        constraints = [
+            models.CheckConstraint(
+                name="minimum_usage_not_negative",
+                condition=models.Q(minimum_usage__isnull=True) | models.Q(minimum_usage__gte=0),
+            )
+        ]
 
     def __str__(self):
         return f"{self.customer} · {self.plan}"

@@ -4,6 +4,7 @@ of billing periods, loaded a chunk of subscriptions at a time."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -32,12 +33,15 @@ FIELDS = (
     "discount_percent",
     "billing_starts_on",
     "ended_at",
+    "minimum_usage",
 )
 
 
 @dataclass(frozen=True)
 class BillingView:
-    """One subscription as billing needs it."""
+    """One subscription as billing needs it. ``minimum_usage`` is the monthly call
+    commitment as it stands now (it has no history: a period is held to the commitment in
+    force when it is invoiced)."""
 
     id: int
     customer_id: int
@@ -45,6 +49,7 @@ class BillingView:
     history: History
     cycles: tuple[Cycle, ...]
     zone: ZoneInfo
+    minimum_usage: Decimal | None = None
 
     @property
     def billing_start(self) -> datetime:
@@ -206,6 +211,7 @@ def billing_views(scope: Q, *, since: datetime, zone: ZoneInfo) -> dict[int, Bil
             ),
             cycles=_cycles(row["billing_starts_on"], row["period"], switches.get(sub, []), zone),
             zone=zone,
+            minimum_usage=row["minimum_usage"],
         )
     return views
 

@@ -47,8 +47,10 @@ from ringup.engine.invoicing import (
     RatedUsage,
     Totals,
     UsageGroup,
+    commitment_lines,
     credit_lines,
     discount_lines,
+    held_months,
     included_minutes,
     late_usage_lines,
     period_lines,
@@ -451,12 +453,6 @@ def _draft(
     taken_ids = {row[0] for row in taken}
     pending_usage[:] = [row for row in pending_usage if row[0] not in taken_ids]
     minutes = included_minutes(view.history, period, interval, context.package_minutes)
-    groups: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
-    for _, _, destination, count, seconds, amount, _ in taken:
-        group = groups[destination]
-        group[0] += count
-        group[1] += seconds
-        group[2] += amount
     # The rated calls this subscription bills (see call_stretches) not billed yet that
     # started before the period's end: the period's own, included minutes first, and
     # those from before it (imported after their invoice, or made in a gap before this
@@ -474,13 +470,11 @@ def _draft(
         if start < period.start
     ]
     call_ids = [row[0] for row in taken_calls]
-    for group in usage_groups(rated, minutes * 60):
-        sums = groups[group.destination]
-        sums[0] += group.calls
-        sums[1] += group.seconds
-        sums[2] += group.amount
-    extra = usage_lines([UsageGroup(d, *g) for d, g in groups.items()], currency)
-    extra += late_usage_lines(late, currency)
+    covered = usage_groups(rated, minutes * 60)
+    usage = usage_lines(_grouped(taken, covered), currency)
+    extra = [*usage, *late_usage_lines(late, currency)]
+    if view.minimum_usage is not None:
+        extra += _shortfall(view, period, interval, taken, covered, usage, currency)
 
     credited, used = _apply_credits(
         credits.get(view.customer_id, []), (*lines, *extra), currency, issued_at
@@ -503,6 +497,44 @@ def _draft(
         call_ids=call_ids,
         credits_used=used,
     )
+
+
+def _grouped(rows: Iterable[tuple], covered: Iterable[UsageGroup]) -> list[UsageGroup]:
+    """Usage rows (``UsageCharge``) and groups of rated calls, summed per destination."""
+    sums: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
+    for _, _, destination, count, seconds, amount, _ in rows:
+        group = sums[destination]
+        group[0] += count
+        group[1] += seconds
+        group[2] += amount
+    for found in covered:
+        group = sums[found.destination]
+        group[0] += found.calls
+        group[1] += found.seconds
+        group[2] += found.amount
+    return [UsageGroup(destination, *group) for destination, group in sums.items()]
+
+
+def _shortfall(
+    view: BillingView,
+    period: BillingPeriod,
+    interval: Interval,
+    taken: list[tuple],
+    covered: list[UsageGroup],
+    lines: list[Line],
+    currency: str,
+) -> list[Line]:
+    """The minimum commitment's top-up of ``period``'s own calls, measured by its usage
+    ``lines`` as written (so the customer can add them up; late calls have lines of their
+    own). Usage rows that arrived late share their destination's line with the period's
+    own, so then the period's lines are summed again without them."""
+    assert view.minimum_usage is not None  # only called for a subscription with one
+    own = [row for row in taken if row[1] >= period.start]
+    if len(own) != len(taken):
+        lines = usage_lines(_grouped(own, covered), currency)
+    usage = sum((line.amount for line in lines), ZERO)
+    months = held_months(view.history, period, interval)
+    return commitment_lines(view.minimum_usage, months, usage, currency)
 
 
 def _with_discounts(

@@ -591,6 +591,34 @@ def convert_trial(
     return subscription
 
 
+MAX_MINIMUM_USAGE = Decimal("9999999999.99")  # what the column holds
+
+
+def set_minimum_usage(
+    subscription: Subscription, amount: Decimal | None, *, at: datetime
+) -> Subscription:
+    """Set the monthly minimum call spend of ``subscription`` (``None``: no commitment).
+    It is a term of the contract, not of the configuration: nothing is prorated, and every
+    period invoiced from now on is held to it (docs/billing.md, "Minimum call
+    commitments"). Refused, naming the field, below 0, above what the column holds, with
+    more than two decimals, or once the subscription has ended."""
+    if amount is not None:
+        if not amount.is_finite() or amount < 0 or amount > MAX_MINIMUM_USAGE:
+            raise ChangeRefused({"minimum_usage": f"must be between 0 and {MAX_MINIMUM_USAGE}"})
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ChangeRefused({"minimum_usage": "at most two decimal places"})
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if sub.status == Subscription.Status.CANCELLED or (
+            sub.ended_at is not None and sub.ended_at <= at
+        ):
+            raise ChangeRefused({"subscription": "the subscription has ended"})
+        sub.minimum_usage = amount
+        sub.save(update_fields=["minimum_usage"])
+    subscription.refresh_from_db()
+    return subscription
+
+
 def _live(at: datetime) -> Q:
     return Q(ended_at__isnull=True) | Q(ended_at__gt=at)
 

@@ -15,7 +15,9 @@ Facts, over the last ``RINGUP_RISK_DAYS`` days (30):
 * revenue (finalised invoices whose period ended in the window, net of VAT) against the
   window's carrier cost plus ``RINGUP_SUPPORT_COST_MONTHLY`` per customer;
 * plan changes (upgrades and downgrades) for price shopping;
-* minimum-spend commitments: the catalog has none today, so that rule is skipped.
+* minimum call commitments (``Subscription.minimum_usage``) against each month's call
+  spend on the invoices of the last ``REVENUE_DAYS`` held to them
+  (``billing.selectors.commitments``).
 """
 
 import dataclasses
@@ -32,6 +34,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ringup.billing.models import Invoice, Subscription, SubscriptionChange
+from ringup.billing.selectors.commitments import commitment_spend
 from ringup.engine.risk import AccountFacts, RiskThresholds, TrafficFacts, risk_flags
 from ringup.usage.numbers import any_inbound, held_numbers, inbound_seconds
 
@@ -151,9 +154,11 @@ def compute_flags(*, at: datetime) -> Computed:
     dids, inbound = numbers_and_traffic(since, at)
     revenue = monthly_revenue(at)
     changes = plan_changes(at - timedelta(days=31 * limits.plan_change_months), at)
+    commitments = commitment_spend(at - timedelta(days=REVENUE_DAYS), at)
     rows = []
-    for customer_id in sorted(set(traffic) | set(dids) | set(changes)):
+    for customer_id in sorted(set(traffic) | set(dids) | set(changes) | set(commitments)):
         facts = traffic.get(customer_id)
+        commitment, spend = commitments.get(customer_id, (None, {}))
         account = AccountFacts(
             dids=dids.get(customer_id),
             inbound_minutes_per_did=inbound.get(customer_id),
@@ -162,7 +167,8 @@ def compute_flags(*, at: datetime) -> Computed:
             support_cost=Decimal(settings.RINGUP_SUPPORT_COST_MONTHLY),
             plan_changes=tuple(changes.get(customer_id, ())),
             at=timezone.localdate(at),
-            commitment=None,  # the catalog has no minimum-spend commitments
+            commitment=commitment,
+            spend_by_month=spend,
         )
         for flag in risk_flags(_traffic(facts), account, limits):
             rows.append(
