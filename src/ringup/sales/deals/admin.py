@@ -8,8 +8,10 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from ringup.engine.pricing import SelectionError
 
@@ -57,9 +59,13 @@ class DealAdmin(admin.ModelAdmin):
     inlines = [StageChangeInline]
     change_list_template = "admin/deals/change_list.html"
 
-    @admin.display(description="deal page")
+    @admin.display(description=gettext_lazy("deal page"))
     def desk_link(self, deal):
-        return format_html('<a href="{}">Open</a>', reverse("admin:deals_desk", args=[deal.pk]))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:deals_desk", args=[deal.pk]),
+            pgettext("link", "Open"),
+        )
 
     def has_add_permission(self, request):
         return False  # a deal is added with its prospect on the "New deal" page
@@ -100,7 +106,7 @@ class DealAdmin(admin.ModelAdmin):
         )
         context = self._context(
             request,
-            "Deal pipeline",
+            _("Deal pipeline"),
             columns=columns,
             owners=forms._staff_choices().queryset,
             owner=owner,
@@ -125,10 +131,14 @@ class DealAdmin(admin.ModelAdmin):
                 except deal_services.DealRefused as refused:
                     _form_errors(form, refused)
                 else:
-                    self.message_user(request, f"Deal “{deal.title}” created.", messages.SUCCESS)
+                    self.message_user(
+                        request,
+                        _("Deal “%(title)s” created.") % {"title": deal.title},
+                        messages.SUCCESS,
+                    )
                     return HttpResponseRedirect(reverse("admin:deals_desk", args=[deal.pk]))
             status = 422
-        context = self._context(request, "New deal", form=form)
+        context = self._context(request, _("New deal"), form=form)
         return TemplateResponse(request, "admin/deals/new.html", context, status=status)
 
     # The deal page --------------------------------------------------------------------
@@ -288,15 +298,20 @@ def _move(deal: Deal, form, request) -> str:
     data, at = form.cleaned_data, timezone.now()
     stage = data["stage"]
     if stage == Stage.WON:
+        # The service refuses too, but in the API's English words.
+        if deal.plan_id is None:
+            raise deal_services.DealRefused(
+                {"stage": _("Save an offer first: the subscription starts on it.")}
+            )
         deal_services.win_deal(deal, at=at, by=request.user)
-        return "Deal won: the subscription has started."
+        return _("Deal won: the subscription has started.")
     if stage == Stage.LOST:
         deal_services.lose_deal(
             deal, reason=data["reason"], at=at, by=request.user, note=data["note"]
         )
-        return "Deal lost: follow-ups in 3 and 6 months will be created."
+        return _("Deal lost: follow-ups in 3 and 6 months will be created.")
     deal_services.move_deal(deal, stage, at=at, by=request.user, note=data["note"])
-    return f"Deal moved to {Stage(stage).label}."
+    return _("Deal moved to “%(stage)s”.") % {"stage": Stage(stage).label}
 
 
 def _next(deal: Deal, form, request) -> str:
@@ -308,7 +323,7 @@ def _next(deal: Deal, form, request) -> str:
         data["expected_mrr"],
     )
     deal.save(update_fields=["owner", "next_step", "next_step_on", "expected_mrr"])
-    return "Next step saved."
+    return _("Next step saved.")
 
 
 @transaction.atomic  # the offer and the bill compared with it change together
@@ -322,7 +337,7 @@ def _offer(deal: Deal, form, request) -> str:
         options=tuple(option.code for option in data["options"]),
     )
     bills.refresh_bills(deal, at=timezone.now())
-    return "Offer saved; the bill is being compared with it again."
+    return _("Offer saved; the bill is being compared with it again.")
 
 
 def _cdrs(deal: Deal, form, request) -> str:
@@ -344,7 +359,9 @@ def _cdrs(deal: Deal, form, request) -> str:
         at=timezone.now(),
         by=request.user,
     )
-    return f"Call records {upload.name} received: the analysis appears here when it is done."
+    return _("Call records %(file)s received: the analysis appears here when it is done.") % {
+        "file": upload.name
+    }
 
 
 class _SummaryForm:
@@ -369,22 +386,27 @@ class _SummaryForm:
 def _summary(deal: Deal, form, request) -> str:
     rows = [f.row() for f in form.formset.forms if f.cleaned_data]
     bills.enter_summary(deal, rows, at=timezone.now(), by=request.user)
-    return f"Invoice summary of {len(rows)} months analysed."
+    return ngettext(
+        "Invoice summary of %(months)s month analysed.",
+        "Invoice summary of %(months)s months analysed.",
+        len(rows),
+    ) % {"months": len(rows)}
 
 
 def _tco(deal: Deal, form, request) -> str:
     tco_services.save_tco_inputs(deal, form.cleaned_data)
-    return "TCO computed."
+    return _("TCO computed.")
 
 
 def _deployment(deal: Deal, form, request) -> str:
     tco_services.save_deployment(deal, form.cleaned_data)
-    return "Deployment advice updated."
+    return _("Deployment advice updated.")
 
 
 def _share(deal: Deal, form, request) -> str:
     link = proposals.share(deal, days=form.cleaned_data["days"], at=timezone.now(), by=request.user)
-    return f"Share link made, valid until {timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}."
+    until = dateformat.format(timezone.localtime(link.expires_at), _("j M Y, H:i"))
+    return _("Share link made, valid until %(until)s.") % {"until": until}
 
 
 DESK_ACTIONS = {

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DealsConfig(AppConfig):
     name = "ringup.sales.deals"
     label = "deals"
-    verbose_name = "Deals"
+    verbose_name = _("Deals")

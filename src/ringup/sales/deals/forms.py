@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ringup.catalog.models import Option, Plan, Segment
 
 from .models import LostReason, Stage
-from .services.bills import FORMATS
+from .services.bills import FORMAT_LABELS, FORMATS
 from .services.tco import DEPLOYMENT_CHOICES, ON_PREMISE_FIELDS
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal(0)}
@@ -53,9 +53,11 @@ class NewDealForm(forms.Form):
 
 
 class StageForm(forms.Form):
-    stage = forms.ChoiceField(choices=Stage.choices)
-    reason = forms.ChoiceField(choices=[("", "—"), *LostReason.choices], required=False)
-    note = forms.CharField(max_length=300, required=False)
+    stage = forms.ChoiceField(choices=Stage.choices, label=_("Move to"))
+    reason = forms.ChoiceField(
+        choices=[("", "—"), *LostReason.choices], required=False, label=_("Reason if lost")
+    )
+    note = forms.CharField(max_length=300, required=False, label=_("Note"))
 
     def clean(self):
         data = super().clean()
@@ -97,7 +99,11 @@ class TariffFields(forms.Form):
 
 class CdrUploadForm(TariffFields):
     file = forms.FileField(label=_("Call records (CSV)"))
-    format = forms.ChoiceField(choices=[(f, f) for f in FORMATS], initial="generic")
+    format = forms.ChoiceField(
+        choices=[(f, FORMAT_LABELS.get(f, f)) for f in FORMATS],
+        initial="generic",
+        label=_("Format"),
+    )
     country = forms.CharField(max_length=2, initial="RU", label=_("Country"))
     home_area = forms.CharField(
         max_length=15,
@@ -135,7 +141,11 @@ SUMMARY_CATEGORIES = ("local", "long_distance", "mobile", "international", "toll
 class SummaryMonthForm(forms.Form):
     """One month of the prospect's invoices."""
 
-    month = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", label=_("Month (YYYY-MM)"))
+    month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        label=_("Month (YYYY-MM)"),
+        error_messages={"invalid": _("Enter the month as YYYY-MM, e.g. 2025-03.")},
+    )
     local = forms.DecimalField(min_value=0, decimal_places=1, initial=0, label=_("Local min"))
     long_distance = forms.DecimalField(
         min_value=0, decimal_places=1, initial=0, label=_("Long-distance min")

@@ -2,6 +2,7 @@
 out as tables and charts, the TCO and deployment advice, risk flags, the recommended
 plan and the value-added services that fit the prospect."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,6 +21,7 @@ from ringup.engine.pricing import SelectionError
 
 from . import charts
 from .models import BillAnalysis, Deal, Stage
+from .services.bills import FORMAT_LABELS
 from .services.deals import TRANSITIONS, offer_request
 from .services.tco import deal_deployment, deal_tco
 from .services.trials import trial_token
@@ -30,6 +33,12 @@ CATEGORY_LABELS = {
     "international": gettext_lazy("International"),
     "toll_free": gettext_lazy("Toll-free"),
     "other": gettext_lazy("Other"),
+}
+# The engine's ``risk.Severity`` values, as the margin monitor's flags are labelled.
+SEVERITY_LABELS = {
+    "info": gettext_lazy("Info"),
+    "warning": gettext_lazy("Warning"),
+    "critical": gettext_lazy("Critical"),
 }
 DEFAULT_CURRENCY = "RUB"
 PIPELINE = (Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.TRIAL, Stage.WON, Stage.LOST)
@@ -94,6 +103,10 @@ class BillView:
     @property
     def has_calls(self) -> bool:
         return self.bill.kind == BillAnalysis.Kind.CDRS
+
+    @property
+    def format_label(self) -> str:
+        return str(FORMAT_LABELS.get(self.bill.cdr_format, self.bill.cdr_format))
 
     @property
     def first_month(self) -> str:
@@ -205,6 +218,10 @@ def _comparison(analysis: dict) -> list[dict]:
     return rows
 
 
+# A figure the engine writes into a text: "4800.00", "12", "15".
+FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
 @dataclass(frozen=True)
 class Explained:
     """An engine finding (risk flag, deployment reason) in the active language."""
@@ -214,11 +231,24 @@ class Explained:
     points: int
     text: str
 
+    @property
+    def severity_label(self) -> str:
+        return str(SEVERITY_LABELS.get(self.severity, self.severity))
+
 
 def explained(message: str, params: dict) -> str:
     """The engine's English template translated (this app's catalog has its msgids), then
-    filled with its figures."""
-    return _(message).format(**params)
+    filled with its figures as the active language writes them (3,5 in Russian)."""
+    return _(message).format(**{key: _localised(value) for key, value in params.items()})
+
+
+def _localised(value):
+    text = str(value)
+    if isinstance(value, bool) or not FIGURE.fullmatch(text):
+        return value
+    return number_format(
+        Decimal(text), decimal_pos=len(text.partition(".")[2]), force_grouping=True
+    )
 
 
 def risk_flags(deal: Deal, bill: BillAnalysis | None = None) -> list[Explained]:
@@ -264,6 +294,31 @@ def offer_quote(deal: Deal):
         return price(offer_request(deal))
     except SelectionError:
         return None
+
+
+# The quote engine's words around the catalog's names ("Office PBX: monthly fee"), in the
+# active language; the longer phrase first, as it holds the shorter.
+QUOTE_WORDS = (
+    (": monthly fee", gettext_lazy(": monthly fee")),
+    (": connection", gettext_lazy(": connection")),
+    (": setup", gettext_lazy(": setup")),
+    ("Employees (users)", gettext_lazy("Employees (users)")),
+    ("Annual prepayment discount", gettext_lazy("Annual prepayment discount")),
+    ("Discount", gettext_lazy("Discount")),
+)
+
+
+def quote_lines(quote) -> list[dict]:
+    """The quote's lines with their descriptions in the active language."""
+    rows = []
+    for line in quote.lines:
+        description = line.description
+        for english, translated in QUOTE_WORDS:
+            if english in description:
+                description = description.replace(english, str(translated))
+                break
+        rows.append({"description": description, "quantity": line.quantity, "amount": line.amount})
+    return rows
 
 
 def value_added(deal: Deal, view: BillView | None) -> list[tuple[str, str]]:
@@ -329,8 +384,9 @@ FORMULA_WORDS = (
 
 
 def _line(line) -> dict:
-    """A TCO input line with its label and formula in the active language."""
-    formula = line.formula
+    """A TCO input line with its label and formula in the active language (its words, and
+    its figures as the language writes them: 4 800,00 in Russian)."""
+    formula = FIGURE.sub(lambda figure: _localised(figure.group()), line.formula)
     for english, translated in FORMULA_WORDS:
         formula = formula.replace(english, str(translated))
     return {"key": line.key, "label": _(line.label), "formula": formula, "amount": line.amount}
@@ -390,6 +446,7 @@ def deal_context(deal: Deal, *, charts_wanted: bool = True, at: datetime | None 
         "bill": view,
         "bill_in_progress": bill_in_progress(deal),
         "offer": offer,
+        "offer_lines": quote_lines(offer[1]) if offer else [],
         "advice": recommendation(deal, view),
         "tco": tco_view(deal, charts_wanted=charts_wanted),
         "deployment": deployment_view(deal),

@@ -38,6 +38,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from ringup.catalog.services import QuoteRequest, price
 from ringup.engine import bills
@@ -52,6 +53,12 @@ from .deals import DealRefused, offer_request
 log = logging.getLogger(__name__)
 
 FORMATS = ("generic", "asterisk", "freeswitch")
+# How the pages name them: the PBX platforms' own names stay as they are.
+FORMAT_LABELS = {
+    "generic": gettext_lazy("Generic CSV"),
+    "asterisk": "Asterisk",
+    "freeswitch": "FreeSWITCH",
+}
 # A number in each destination type, to read our per-minute rate for an invoice summary
 # (which has minutes by type, not numbers) off the retail deck.
 SAMPLE_NUMBERS = {
