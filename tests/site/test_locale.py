@@ -99,6 +99,17 @@ def test_the_advisor_is_russian_with_the_language_cookie(client, catalog):
     ).content.decode()
     for text in ("Наша рекомендация", "Почему", "Стоимость", "Открыть в калькуляторе"):
         assert text in answered, text
+    # The advisor's reasons, with the figures grouped the Russian way: 40 calls × 3 min ×
+    # 22 days = 2,640 minutes, which the 3,000-minute bundle covers.
+    for reason in (
+        "Сотрудников — 12, это больше, чем удобно обслуживать одним виртуальным номером",
+        "Продавцов — 2: нужны простое распределение звонков",
+        "Вы выбрали: запись разговоров — добавлено платной опцией",
+        "Около 40 звонков в день × 3 мин × 22 рабочих дня ≈ 2\xa0640 мин в месяц: "
+        "пакет на 3\xa0000 мин покроет их дешевле",
+    ):
+        assert reason in answered, reason
+    assert "employees are more than" not in answered
     assert english_wording(answered, catalogue_names()) == []
 
 

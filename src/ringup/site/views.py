@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ringup.catalog import selectors, services
+from ringup.catalog.advice import reasons as advice_reasons
 from ringup.catalog.models import Plan, Quote
 from ringup.engine import advisor, pricing
 
@@ -312,6 +313,7 @@ def advisor_page(request):
         else:
             context |= {
                 "advice": advice,
+                "reasons": advice_reasons(advice),
                 "plan": plan,
                 "breakdown": Breakdown.of(priced),
                 "options": [o for o in plan.options.all() if o.code in advice.option_codes],

@@ -195,14 +195,11 @@ def names(desk_deal, manager) -> set[str]:
     """What is not the desk's wording: what the operator and the sales manager write in
     their own words (the catalog, the prospect's and the contact's names, the manager's
     notes, the uploaded file's name), the rate deck's area names, the platforms' and the
-    languages' own names, the share link, and the plan advisor's reasons, which the
-    catalog's engine gives in English only."""
+    languages' own names and the share link."""
     reverse("admin:index")  # the URLconf names the admin site
     view = selectors.bill_view(selectors.latest_bill(desk_deal), charts_wanted=False)
-    advice, _, _ = selectors.recommendation(desk_deal, view)
     link = desk_deal.links.get()
     return {
-        *advice.reasons,
         view.profile["home_area"],
         f"http://testserver{reverse('deals:proposal', args=[link.token])}",
         "Asterisk",

@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ringup.catalog.advice import reasons as advice_reasons
 from ringup.catalog.services import advise, price
 from ringup.engine import advisor, risk
 from ringup.engine.pricing import SelectionError
@@ -438,6 +439,7 @@ def deal_context(deal: Deal, *, charts_wanted: bool = True, at: datetime | None 
     """Everything the deal page and the proposal show, as of ``at`` (now by default)."""
     view = bill_view(latest_bill(deal), charts_wanted=charts_wanted)
     offer = offer_quote(deal)
+    advice = recommendation(deal, view)
     return {
         "currency": offer[1].currency if offer else DEFAULT_CURRENCY,
         "stage_choices": Stage.choices,
@@ -447,7 +449,8 @@ def deal_context(deal: Deal, *, charts_wanted: bool = True, at: datetime | None 
         "bill_in_progress": bill_in_progress(deal),
         "offer": offer,
         "offer_lines": quote_lines(offer[1]) if offer else [],
-        "advice": recommendation(deal, view),
+        "advice": advice,
+        "advice_reasons": advice_reasons(advice[0]) if advice else [],
         "tco": tco_view(deal, charts_wanted=charts_wanted),
         "deployment": deployment_view(deal),
         "flags": risk_flags(deal, view.bill if view else None),
