@@ -5,6 +5,8 @@ Moscow is UTC+3 all year: 1 June 2025 12:00 UTC is 15:00 in Moscow, the same day
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +92,24 @@ def cdr_file(tmp_path):
         return path
 
     return write
+
+
+def analysed_bill(deal, *, at):
+    """Upload :data:`GENERIC` as the deal's bill (a Moscow office paying its ``cost``
+    column and 6,000 a month of line rental) and analyse it, as the worker would."""
+    from ringup.sales.deals.services import bills
+
+    path = Path(bills.bills_dir()) / "in.csv"
+    path.write_text(GENERIC)
+    with path.open("rb") as handle:
+        bills.upload_cdrs(
+            deal,
+            handle,
+            file_name="in.csv",
+            format="generic",
+            country="RU",
+            home_area="7495",
+            tariff=bills.CurrentTariff(cost_column="cost", line_rental=Decimal(6000)),
+            at=at,
+        )
+    bills.analyse_pending(at=at)

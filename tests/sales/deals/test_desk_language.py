@@ -24,7 +24,7 @@ from ringup.sales.deals.services.tco import (
 )
 
 from ...wording import RU, english_wording
-from .conftest import GENERIC, NOW
+from .conftest import NOW, analysed_bill
 
 pytestmark = pytest.mark.django_db
 
@@ -169,20 +169,7 @@ def desk_deal(make_deal, manager):
     at = NOW + timedelta(hours=1)
     move_deal(deal, "qualified", at=at, by=manager, note="Budget confirmed")
     set_offer(deal, plan="office-pbx", employees=10, options=("crm-integration",))
-    path = Path(bills.bills_dir()) / "in.csv"
-    path.write_text(GENERIC)
-    with path.open("rb") as handle:
-        bills.upload_cdrs(
-            deal,
-            handle,
-            file_name="in.csv",
-            format="generic",
-            country="RU",
-            home_area="7495",
-            tariff=bills.CurrentTariff(cost_column="cost", line_rental=Decimal(6000)),
-            at=at,
-        )
-    bills.analyse_pending(at=at)
+    analysed_bill(deal, at=at)
     deal.refresh_from_db()
     save_tco_inputs(deal, tco_form_initial(deal))
     save_deployment(deal, DEPLOYMENT)

@@ -18,7 +18,7 @@ from ringup.sales.deals.services import proposals
 from ringup.sales.deals.services.deals import move_deal, set_offer
 from ringup.sales.deals.services.tco import on_premise_defaults
 
-from .conftest import GENERIC
+from .conftest import GENERIC, analysed_bill
 
 pytestmark = pytest.mark.django_db
 # Screenshots and rendered PDFs, to look at.
@@ -229,22 +229,7 @@ def test_deployment_form_gives_a_score_and_reasons(desk, make_deal, client):
 def _proposal_deal(make_deal, language="ru"):
     deal = make_deal(language=language, sites=2)
     set_offer(deal, plan="office-pbx", employees=10, options=("crm-integration",))
-    from ringup.sales.deals.services import bills
-
-    path = Path(bills.bills_dir()) / "in.csv"
-    path.write_text(GENERIC)
-    with path.open("rb") as handle:
-        bills.upload_cdrs(
-            deal,
-            handle,
-            file_name="in.csv",
-            format="generic",
-            country="RU",
-            home_area="7495",
-            tariff=bills.CurrentTariff(cost_column="cost", line_rental=Decimal(6000)),
-            at=timezone.now(),
-        )
-    bills.analyse_pending(at=timezone.now())
+    analysed_bill(deal, at=timezone.now())
     from ringup.sales.deals.services.tco import save_tco_inputs, tco_form_initial
 
     save_tco_inputs(deal, tco_form_initial(deal))
