@@ -159,3 +159,31 @@ def test_without_numbers_the_import_is_unchanged(romashka, tmp_path):
     result = import_cdr_file(path, source="pbx", numbering=Numbering(country="RU"))
     assert result.inbound == 0
     assert not RatedCall.objects.filter(reason="inbound").exists()
+
+
+def test_the_back_office_assigns_and_releases_numbers(admin_client, romashka, vasilek):
+    add = "/admin/usage/phonenumber/add/"
+    form = {
+        "customer": romashka.pk,
+        "number": "8 (495) 111-22-33",
+        "assigned_at_0": "2025-03-01",
+        "assigned_at_1": "12:00:00",
+    }
+    answer = admin_client.post(add, form)
+    assert answer.status_code == 302, answer.context["adminform"].form.errors
+    held = PhoneNumber.objects.get()
+    assert (held.customer, held.number) == (romashka, "74951112233")
+    taken = admin_client.post(add, {**form, "customer": vasilek.pk})
+    assert taken.status_code == 200
+    assert "+74951112233 is held by Romashka: release it first" in taken.content.decode()
+    listing = admin_client.get("/admin/usage/phonenumber/?held=yes").content.decode()
+    assert "+74951112233" in listing
+    admin_client.post(
+        "/admin/usage/phonenumber/", {"action": "release", "_selected_action": [held.pk]}
+    )
+    held.refresh_from_db()
+    assert held.released_at is not None
+    assert (
+        "+74951112233"
+        not in admin_client.get("/admin/usage/phonenumber/?held=yes").content.decode()
+    )

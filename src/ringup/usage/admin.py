@@ -51,6 +51,9 @@ class RatedCallAdmin(ReadOnly):
 
 
 class PhoneNumberForm(forms.ModelForm):
+    # As typed ("+7 (495) 111-22-33"), longer than the E.164 digits it is stored as.
+    number = forms.CharField(max_length=40, help_text="Any written form; stored as E.164.")
+
     class Meta:
         model = PhoneNumber
         fields = ["customer", "number", "assigned_at"]
@@ -70,6 +73,19 @@ class PhoneNumberForm(forms.ModelForm):
         return cleaned
 
 
+class HeldFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Held"), ("no", "Released")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(released_at__isnull=self.value() == "yes")
+        return queryset
+
+
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):
     """Numbers are assigned here or by ``ringup import-numbers``; a holding is ended by
@@ -77,7 +93,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
     form = PhoneNumberForm
     list_display = ["__str__", "customer", "assigned_at", "released_at"]
-    list_filter = [("released_at", admin.EmptyFieldListFilter)]
+    list_filter = [HeldFilter]
     search_fields = ["number", "customer__name", "customer__account"]
     autocomplete_fields = ["customer"]
     list_select_related = ["customer"]

@@ -284,6 +284,8 @@ def _rated_calls(
     )
 
 
+_TAIL_DIGITS = 7  # a subscriber number's last digits: the same in every dialled form
+
 # Reasons under which a call to a held number is still that number's inbound call: the
 # number is not the caller's to be charged for, whatever the decks made of it.
 _MAY_BE_INBOUND = (
@@ -301,12 +303,24 @@ def inbound_calls(calls: pl.DataFrame, numbering: Numbering) -> pl.DataFrame:
     held = holdings()
     if held.is_empty() or calls.is_empty():
         return calls
-    e164 = normalise(calls["dst"], numbering)
-    matched = (
-        calls.select("customer_id", "start", "reason")
+    # Only a call whose digits end as a held number's do may be to it, however the switch
+    # wrote it (national, "+", "00"): normalising (a phonenumbers call per distinct
+    # national number) is kept to those.
+    tail = held["number"].str.slice(-_TAIL_DIGITS).unique().implode()
+    digits = pl.col("dst").str.replace_all(r"\D", "")
+    candidates = (
+        calls.select("customer_id", "start", "reason", "dst")
         .with_row_index("_row")
-        .with_columns(e164.alias("number"))
-        .filter(pl.col("reason").is_in(_MAY_BE_INBOUND) & pl.col("start").is_not_null())
+        .filter(
+            pl.col("reason").is_in(_MAY_BE_INBOUND)
+            & pl.col("start").is_not_null()
+            & digits.str.slice(-_TAIL_DIGITS).is_in(tail)
+        )
+    )
+    if candidates.is_empty():
+        return calls
+    matched = (
+        candidates.with_columns(normalise(candidates["dst"], numbering).alias("number"))
         .join(held, on="number")
         .filter(
             (pl.col("start") >= pl.col("assigned_at"))
