@@ -59,6 +59,34 @@ def test_usage_of_the_previous_month_and_its_csv(alice_client, alice):
     assert body.splitlines()[1].startswith("2025-02-20T10:00:00+03:00,84951234567,Moscow local")
 
 
+def test_usage_lists_the_customers_numbers_with_their_incoming_calls(alice_client, alice):
+    from datetime import UTC, datetime
+
+    from ringup.usage.models import CdrFile, RatedCall
+    from ringup.usage.numbers import assign_number
+
+    assign_number(alice, "+74951112233", at=datetime(2025, 1, 1, tzinfo=UTC))
+    cdr_file = CdrFile.objects.create(
+        source="trunk", path="in.csv", sha256="2" * 64, token="t", claimed_at=datetime.now(UTC)
+    )
+    # Two incoming calls in February: 125 + 55 = 180 s, 3 minutes.
+    for n, seconds in enumerate((125, 55)):
+        RatedCall.objects.create(
+            source="trunk",
+            cdr_id=f"in{n}",
+            cdr_file=cdr_file,
+            customer=alice,
+            dst="74951112233",
+            did="74951112233",
+            reason="inbound",
+            duration=seconds,
+            start=datetime(2025, 2, 10 + n, 9, tzinfo=UTC),
+        )
+    page = alice_client.get(reverse("portal:usage") + "?month=2025-02")
+    assert page.context["numbers"] == [{"number": "74951112233", "calls": 2, "minutes": 3}]
+    assert "+74951112233" in page.content.decode()
+
+
 def test_the_profile_saves_contact_details_and_email_choices(alice_client, alice):
     response = alice_client.post(
         reverse("portal:profile"),

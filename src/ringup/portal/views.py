@@ -39,6 +39,7 @@ from ringup.marketing.referrals.selectors import (
     referral_summary,
 )
 from ringup.marketing.referrals.services import Acquaintance, InvitationError, submit_invitations
+from ringup.usage.numbers import numbers_summary
 
 from . import selectors, services
 from .forms import REFUSALS, AcquaintanceFormSet, NotificationForm, ProfileForm, change_request
@@ -326,6 +327,7 @@ def usage(request):
             "month": month,
             "months": selectors.previous_months(timezone.localdate(), USAGE_MONTHS),
             "summary": selectors.usage_summary(customer, since, until),
+            "numbers": numbers_summary(customer, since, until),
             "page": page,
             "currency": selectors.account(customer).currency,
             "zone": billing_settings().zone,

@@ -110,18 +110,19 @@ def import_inventory(path: str | Path, *, at: datetime) -> InventoryImport:
     customers = dict(Customer.objects.filter(account__in=accounts).values_list("account", "pk"))
     held = _holders([n for n in numbers if n])
     result = InventoryImport(rows=len(rows))
+    refused: list[tuple[int, str]] = []  # (line, why), reported in line order
     wanted: dict[str, tuple[int, int]] = {}  # number → (customer, line) to assign
     for (line, account, number), digits in zip(rows, numbers, strict=True):
         customer = customers.get(account)
         holder = held.get(digits) or wanted.get(digits, (None,))[0]
         if customer is None:
-            result.errors.append(f"line {line}: no customer has account code {account!r}")
+            refused.append((line, f"no customer has account code {account!r}"))
         elif not digits:
-            result.errors.append(f"line {line}: {number!r} is not a phone number")
+            refused.append((line, f"{number!r} is not a phone number"))
         elif holder == customer:
             result.unchanged += 1
         elif holder is not None:
-            result.errors.append(f"line {line}: +{digits} is held by another customer")
+            refused.append((line, f"+{digits} is held by another customer"))
         else:
             wanted[digits] = (customer, line)
     PhoneNumber.objects.bulk_create(
@@ -134,8 +135,8 @@ def import_inventory(path: str | Path, *, at: datetime) -> InventoryImport:
         if now_held.get(digits) == customer:
             result.assigned += 1
         else:
-            result.errors.append(f"line {line}: +{digits} is held by another customer")
-    result.errors.sort(key=lambda text: int(text.split()[1].rstrip(":")))
+            refused.append((line, f"+{digits} is held by another customer"))
+    result.errors = [f"line {line}: {why}" for line, why in sorted(refused)]
     return result
 
 
@@ -206,12 +207,6 @@ def inbound_seconds(since: datetime, until: datetime) -> dict[int, dict[str, int
     for customer_id, did, total in rows:
         seconds[customer_id][did] = int(total or 0)
     return dict(seconds)
-
-
-def any_inbound(since: datetime, until: datetime) -> bool:
-    """Whether any inbound call started in ``[since, until)``: without any, the switch
-    sends no inbound records and a number's traffic is unknown, not nil."""
-    return RatedCall.objects.filter(reason=INBOUND, start__gte=since, start__lt=until).exists()
 
 
 def numbers_summary(customer: Customer, since: datetime, until: datetime) -> list[dict]:

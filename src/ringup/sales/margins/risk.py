@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from ringup.billing.models import Invoice, Subscription, SubscriptionChange
 from ringup.billing.selectors.commitments import commitment_spend
 from ringup.engine.risk import AccountFacts, RiskThresholds, TrafficFacts, risk_flags
-from ringup.usage.numbers import any_inbound, held_numbers, inbound_seconds
+from ringup.usage.numbers import held_numbers, inbound_seconds
 
 from . import selectors
 from .models import RiskFlag
@@ -213,9 +213,9 @@ def numbers_and_traffic(
     counts = numbers_held(until)
     held = held_numbers(until)
     counts.update({customer_id: len(numbers) for customer_id, numbers in held.items()})
-    if not any_inbound(since, until):
-        return counts, {}
     seconds = inbound_seconds(since, until)
+    if not seconds:  # no inbound call imported: the switch sends none, traffic is unknown
+        return counts, {}
     months = Decimal((until - since).total_seconds()) / (30 * 86_400)
     minutes = {
         customer_id: [

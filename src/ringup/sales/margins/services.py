@@ -20,8 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ringup.engine.pricing import SelectionError
-from ringup.engine.rating import DeckError, Numbering, RateDeck, deck_from_frame
+from ringup.engine.rating import DeckError, RateDeck, deck_from_frame
 from ringup.events.services import emit
+from ringup.usage.numbers import numbering
 
 from . import costing, selectors
 from .models import CarrierDeckVersion, CarrierRate, MarginImpact
@@ -37,12 +38,6 @@ class VersionRefused(SelectionError):
 def target_percent() -> Decimal:
     """The operator's target margin in percent of retail revenue (``RINGUP_MARGIN_TARGET``)."""
     return Decimal(settings.RINGUP_MARGIN_TARGET)
-
-
-def numbering() -> Numbering:
-    """How stored dialled numbers become E.164 when calls are re-costed: national numbers
-    of ``RINGUP_CDR_COUNTRY``, as the CDR import read them."""
-    return Numbering(country=settings.RINGUP_CDR_COUNTRY or None)
 
 
 def read_deck(content: bytes, name: str) -> RateDeck:
