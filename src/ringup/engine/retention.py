@@ -32,7 +32,6 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.optimize import minimize
 from scipy.special import betaln, hyp2f1
 
 FloatArray = npt.NDArray[np.float64]
@@ -169,6 +168,10 @@ def fit_sbg(alive_counts: Sequence[int]) -> SBGFit:
     The counts must start with the cohort size, never grow, and show at least one churn.
     The search runs over ``log α, log β`` (both stay positive) from α = β = 1 with L-BFGS-B.
     """
+    # Imported here: scipy.optimize takes half a second to load, which every process
+    # starting Django would pay (the admin imports this module) for a monthly fit.
+    from scipy.optimize import minimize
+
     alive = _alive(alive_counts)
     result = minimize(
         lambda x: -_log_likelihood(x, alive),

@@ -28,7 +28,7 @@ from enum import StrEnum
 
 import phonenumbers
 import polars as pl
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 
 #: Leading E.164 digits that decide a number's category (see the module docstring).
 CATEGORY_DIGITS = 8
@@ -165,6 +165,10 @@ def _main_region(parsed: phonenumbers.PhoneNumber) -> str:
 
 
 def _area(parsed: phonenumbers.PhoneNumber) -> str | None:
+    # Imported here: the geocoder's data takes half a second to load, which every process
+    # starting Django would pay (the sales desk imports this module) for bill analyses only.
+    from phonenumbers import geocoder
+
     name = str(geocoder.description_for_valid_number(parsed, "en"))
     if name:
         return name
