@@ -169,7 +169,7 @@ def fit_sbg(alive_counts: Sequence[int]) -> SBGFit:
     The search runs over ``log α, log β`` (both stay positive) from α = β = 1 with L-BFGS-B.
     """
     # Imported here: scipy.optimize takes half a second to load, which every process
-    # starting Django would pay (the admin imports this module) for a monthly fit.
+    # starting Django would pay (the analytics pages import this module) for a monthly fit.
     from scipy.optimize import minimize
 
     alive = _alive(alive_counts)
