@@ -1,4 +1,4 @@
-"""Set-based inserts for bulk writers (bill runs, the outbox).
+"""Set-based inserts and updates for bulk writers (bill runs, the outbox).
 
 A bill run writes hundreds of thousands of lines and ledger entries; building a model
 instance per row costs more than the database does, and so does the driver when it quotes
@@ -7,6 +7,9 @@ every value into the SQL text (Django binds parameters on the client). So on Pos
 * rows that need nothing back are streamed with ``COPY`` (one statement however many);
 * rows that need ``ON CONFLICT DO NOTHING`` or ``RETURNING`` go as one array per column,
   ``INSERT … SELECT * FROM unnest(…)``, bound on the server in binary.
+
+``assign_unset`` updates many rows to values of their own in one statement, from the same
+arrays (``UPDATE … FROM unnest(…)``).
 
 SQLite gets multi-row ``VALUES``. Values are adapted the way the model's fields adapt them,
 so rows read back exactly as ORM-written ones. Everything runs on Django's connection,
@@ -132,3 +135,35 @@ def insert_groups(
 def insert_rows(model, columns, rows, **options) -> list[tuple]:
     """:func:`insert_groups` for rows that may be split anywhere."""
     return insert_groups(model, columns, [[row] for row in rows], **options)
+
+
+def assign_unset(model, column: str, values: Sequence[tuple[int, int]]) -> int:
+    """Set ``column`` of each row ``(pk, value)`` of ``values`` to its value where the column
+    is still null; returns how many rows were set (fewer when another writer set some).
+
+    One statement on PostgreSQL however many rows, rather than one ``UPDATE`` per value:
+    a bill run marks the calls of each of its invoices.
+    """
+    if not values:
+        return 0
+    table, name = _names(model, [column])
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    assign = (
+        f"UPDATE {table} SET {name} = given.value FROM {{given}} "
+        f"WHERE {table}.{pk} = given.pk AND {table}.{name} IS NULL"
+    )
+    if connection.vendor == "postgresql":
+        sql = assign.format(given="unnest(%b::bigint[], %b::bigint[]) AS given (pk, value)")
+        with _postgresql_cursor() as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
+            return cursor.rowcount
+    updated = 0
+    per_statement = MAX_PARAMETERS // 2
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), per_statement):
+            batch = values[start : start + per_statement]
+            rows = ", ".join(["(%s, %s)"] * len(batch))
+            given = f"(SELECT column1 AS pk, column2 AS value FROM (VALUES {rows})) AS given"
+            cursor.execute(assign.format(given=given), [value for row in batch for value in row])
+            updated += cursor.rowcount
+    return updated

@@ -21,7 +21,7 @@ database, not from the caller:
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -47,6 +47,7 @@ from ringup.engine.rating import (
     rate,
     read_cdrs,
 )
+from ringup.sql import assign_unset
 
 from .models import CallRestriction, CdrFile, RatedCall
 from .numbers import INBOUND, holdings
@@ -55,7 +56,6 @@ UNKNOWN_ACCOUNT = "unknown_account"
 BAD_START = "bad_start"
 TRIAL_BLOCKED = "trial_blocked"
 INSERT_BATCH = 5_000
-MARK_BATCH = 500
 _START_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _ZERO = Decimal("0.000000")
 
@@ -672,15 +672,10 @@ def files_summary(source: str, sha256s: list[str], since) -> dict | None:
     }
 
 
-def mark_billed(call_ids: Iterable[int], invoice_id: int) -> int:
-    """Record that ``invoice_id`` billed the calls ``call_ids``; only calls not billed yet
-    are marked (``UPDATE … WHERE billed_invoice_id IS NULL``). Returns how many were marked:
-    the caller, inside the transaction that writes the invoice, rolls back when that is
-    fewer than it took (another invoice billed some meanwhile)."""
-    ids = list(call_ids)
-    marked = 0
-    for start in range(0, len(ids), MARK_BATCH):  # SQLite limits a statement's parameters
-        marked += RatedCall.objects.filter(
-            pk__in=ids[start : start + MARK_BATCH], billed_invoice_id__isnull=True
-        ).update(billed_invoice_id=invoice_id)
-    return marked
+def mark_billed(calls: Sequence[tuple[int, int]]) -> int:
+    """Record which invoice billed each call: ``calls`` holds ``(call id, invoice id)``
+    pairs, and only calls not billed yet are marked (``… WHERE billed_invoice_id IS
+    NULL``). Returns how many were marked: the caller, inside the transaction that writes
+    the invoices, rolls back when that is fewer than it took (another invoice billed some
+    meanwhile)."""
+    return assign_unset(RatedCall, "billed_invoice_id", calls)

@@ -69,7 +69,7 @@ from ringup.engine.periods import (
     schedule_periods,
 )
 from ringup.engine.pricing import SelectionError
-from ringup.sql import insert_rows
+from ringup.sql import assign_unset, insert_rows
 from ringup.usage.selectors import billable_calls
 from ringup.usage.services import mark_billed
 
@@ -1107,17 +1107,15 @@ def _line_row(line: Line) -> tuple:
     )
 
 
-def _consume(drafts: Iterable[Draft], ids: dict[str, int]) -> None:
+def _consume(drafts: list[Draft], ids: dict[str, int]) -> None:
     """Mark the usage and credits the invoices took; refuse if another writer took any."""
+    usage = [(usage_id, ids[draft.number]) for draft in drafts for usage_id in draft.usage_ids]
+    if assign_unset(UsageCharge, "invoice_id", usage) != len(usage):
+        raise _Conflict
+    calls = [(call_id, ids[draft.number]) for draft in drafts for call_id in draft.call_ids]
+    if mark_billed(calls) != len(calls):
+        raise _Conflict  # another invoice billed some of these calls meanwhile
     for draft in drafts:
-        if draft.usage_ids:
-            marked = UsageCharge.objects.filter(
-                pk__in=draft.usage_ids, invoice__isnull=True
-            ).update(invoice_id=ids[draft.number])
-            if marked != len(draft.usage_ids):
-                raise _Conflict
-        if mark_billed(draft.call_ids, ids[draft.number]) != len(draft.call_ids):
-            raise _Conflict  # another invoice billed some of these calls meanwhile
         for key, amount in draft.credits_used.items():
             updated = AccountCredit.objects.filter(pk=key, used__lte=F("amount") - amount).update(
                 used=F("used") + amount
