@@ -2,9 +2,12 @@
 
 For each size the script recreates the database ``ringup_bench_bill``, loads a demo
 history with ``ringup demo-data --no-invoices`` (about two customers per subscription
-still paying at the end), bills that history (the warm-up, timed apart), then times the
-run that bills the following month: one invoice per live subscription. It prints one line
-per size and a JSON summary; the target is ≤ 60 s for 100,000, growing linearly.
+still paying at the end), bills that history (the warm-up, timed apart), imports the
+following month's calls the way the demo does (``ringup.demo.calls``: outbound calls by
+each customer's staff, inbound calls to their numbers, rated by the CDR import), then times
+the run that bills that month: one invoice per live subscription, its calls as usage lines.
+It prints one line per size and a JSON summary; the target is ≤ 60 s for 100,000, growing
+linearly.
 
     .venv/bin/python bench/bill.py                      # 25,000, 50,000 and 100,000
     .venv/bin/python bench/bill.py --sizes 10000        # a quick look
@@ -33,6 +36,7 @@ CUSTOMERS_PER_SUBSCRIPTION = 2.0
 HISTORY_UNTIL = "2025-03-01"
 WARM_UNTIL = "2025-02-28"  # the history's last day
 MEASURED_UNTIL = "2025-03-31"  # the month after: one period per live subscription
+CALLS_UNTIL = "2025-04-01"  # the measured month's calls: import_demo_calls takes the month before
 
 
 # ``ringup bill --until MEASURED_UNTIL`` without announcing: the command has no such
@@ -46,6 +50,13 @@ from ringup.engine.periods import local_midnight
 last_day = date.fromisoformat({MEASURED_UNTIL!r})
 cutoff = local_midnight(last_day + timedelta(days=1), billing_settings().zone)
 print(bill(until=cutoff, at=timezone.now(), announce=False).as_dict()["invoices_created"])
+"""
+
+# The measured month's calls, as the demo imports them (prints how many were imported).
+IMPORT_CALLS = f"""
+from datetime import date
+from ringup.demo.calls import import_demo_calls
+print(import_demo_calls(until=date.fromisoformat({CALLS_UNTIL!r}), seed=42).result.imported)
 """
 
 
@@ -104,6 +115,7 @@ def measure(size: int, data_dir: Path, *, ablation: bool, profile: str | None) -
         env=env,
     )
     warm_out, warm = ringup("bill", "--until", WARM_UNTIL, "--json", env=env)
+    calls_out, calls_seconds = ringup("shell", "-c", IMPORT_CALLS, env=env)
     quiet = quiet_bill(env) if ablation else None
     out, seconds = ringup("bill", "--until", MEASURED_UNTIL, "--json", env=env, profile=profile)
     report = json.loads(out)
@@ -124,6 +136,8 @@ def measure(size: int, data_dir: Path, *, ablation: bool, profile: str | None) -
         "history_seconds": round(warm, 1),
         "invoices": invoices,
         "lines": report["lines_created"],
+        "calls": int(calls_out.split()[-1]),
+        "calls_import_seconds": round(calls_seconds, 1),
         "seconds": round(seconds, 1),
         "invoices_per_second": round(invoices / seconds),
         "rerun_seconds": round(again, 1),
@@ -151,8 +165,9 @@ def main() -> None:
         result = measure(size, data_dir, ablation=args.events_ablation, profile=args.profile)
         results[size] = result
         print(
-            f"{size:>7,} wanted: {result['invoices']:>7,} invoices, {result['lines']:>7,} lines "
-            f"in {result['seconds']:6.1f} s ({result['invoices_per_second']:,}/s); "
+            f"{size:>7,} wanted: {result['invoices']:>7,} invoices, {result['lines']:>7,} lines, "
+            f"{result['calls']:,} calls in {result['seconds']:6.1f} s "
+            f"({result['invoices_per_second']:,}/s); "
             f"re-run {result['rerun_seconds']} s; history {result['history_invoices']:,} "
             f"invoices in {result['history_seconds']} s",
             flush=True,
