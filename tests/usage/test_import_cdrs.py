@@ -241,3 +241,24 @@ def test_progress_is_reported_up_to_the_whole_file(customer, cdrs, monkeypatch):
     import_cdr_file(cdrs, source="pbx1", progress=lambda done, total: seen.append((done, total)))
     # The repeated row counts as done at once; then batches of two of the four others.
     assert seen == [(3, 5), (5, 5)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.parametrize("threshold, analysed", [(1, 1), (1_000, 0)])
+def test_a_large_import_refreshes_the_statistics(customer, cdrs, monkeypatch, threshold, analysed):
+    """The file holds a handful of calls: with the threshold at 1 the import ANALYZEs the
+    rated calls once (the bill run that follows plans with them counted); at 1,000 not."""
+    monkeypatch.setattr(services, "ANALYZE_AFTER", threshold)
+
+    def analyses() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s",
+                [RatedCall._meta.db_table],
+            )
+            return cursor.fetchone()[0]
+
+    before = analyses()
+    import_cdr_file(cdrs, source="pbx1")
+    assert analyses() - before == analysed
