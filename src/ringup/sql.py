@@ -155,7 +155,7 @@ def assign_unset(model, column: str, values: Sequence[tuple[int, int]]) -> int:
     if connection.vendor == "postgresql":
         sql = assign.format(given="unnest(%b::bigint[], %b::bigint[]) AS given (pk, value)")
         with _postgresql_cursor() as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
+            cursor.execute(sql, [list(ids) for ids in zip(*values, strict=True)])
             return cursor.rowcount
     updated = 0
     per_statement = MAX_PARAMETERS // 2
