@@ -148,6 +148,9 @@ def test_the_portal_fits_a_phone(live_server, customer, mobile_page, artifacts):
     page.screenshot(path=artifacts / "portal-mobile-profile.png", full_page=True)
     page.goto(f"{live_server.url}/portal/")
     page.get_by_role("link", name="Change plan or options").click()
+    # The click starts a navigation: measuring before the new page is there reads
+    # a document that has no root element yet.
+    expect(page.get_by_role("button", name="See the price").first).to_be_visible()
     no_sideways_scroll(page)
     page.screenshot(path=artifacts / "portal-mobile-change.png", full_page=True)
     page.goto(f"{live_server.url}/portal/invoices/")
