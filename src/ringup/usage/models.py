@@ -16,6 +16,7 @@ as the number's traffic.
 """
 
 from django.db import models
+from django.db.models import Q
 
 from ringup.customers.models import Customer
 
@@ -51,6 +52,11 @@ class CdrFile(models.Model):
 
     def __str__(self):
         return f"{self.source}: {self.path} ({self.status})"
+
+
+# The calls an invoice bills and has not billed yet: rated and answered (unanswered calls
+# cost nothing and make no line), no invoice set.
+UNBILLED = Q(reason="", billed_seconds__gt=0, billed_invoice_id__isnull=True)
 
 
 class RatedCall(models.Model):
@@ -95,8 +101,15 @@ class RatedCall(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "cdr_id"], name="usage_ratedcall_once")
         ]
-        # Invoices read a customer's rated calls of a period.
-        indexes = [models.Index(fields=["customer", "start"])]
+        indexes = [
+            # The portal and analytics read a customer's calls of a period.
+            models.Index(fields=["customer", "start"]),
+            # A bill run reads only the calls still to bill: the demo's mix has three
+            # inbound or billed calls for each of them, each a heap row to skip otherwise.
+            models.Index(
+                fields=["customer", "start"], condition=UNBILLED, name="usage_ratedcall_unbilled"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.source}/{self.cdr_id}"

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from .models import RatedCall
+from .models import UNBILLED, RatedCall
 
 # Destinations a traffic package's included minutes do not cover ("minutes to Russian
 # numbers"): the deck's descriptions say which are international.
@@ -20,12 +20,7 @@ def billable_calls(
     calls: dict[int, list[tuple]] = defaultdict(list)
     rows = (
         RatedCall.objects.filter(
-            customer_id__in=list(customer_ids),
-            reason="",
-            start__gte=since,
-            start__lt=until,
-            billed_seconds__gt=0,  # unanswered calls cost nothing and make no line
-            billed_invoice_id__isnull=True,
+            UNBILLED, customer_id__in=list(customer_ids), start__gte=since, start__lt=until
         )
         .order_by("customer_id", "start", "pk")
         .values_list("customer_id", "pk", "start", "description", "billed_seconds", "cost")
