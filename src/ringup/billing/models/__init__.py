@@ -2,7 +2,14 @@
 and payments."""
 
 from .immutable import ImmutableRecord
-from .invoices import CreditNote, CreditNoteLine, Invoice, InvoiceLine, NumberSeries
+from .invoices import (
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    NumberSeries,
+    RevenueTimeline,
+)
 from .ledger import Entry, Payment, Posting
 from .subscriptions import (
     AccountCredit,
@@ -26,6 +33,7 @@ __all__ = [
     "NumberSeries",
     "Payment",
     "Posting",
+    "RevenueTimeline",
     "Subscription",
     "SubscriptionChange",
     "SubscriptionDiscount",

@@ -3,16 +3,17 @@
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Max, Q, Sum
+from django.db.models import DecimalField, Exists, F, Func, Max, OuterRef, Q, Sum, Value
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from ringup.engine.ledger import Account, outstanding
 from ringup.engine.money import ZERO
 
-from ..models import Entry, Invoice
+from ..models import Entry, Invoice, RevenueTimeline
 
 # Ledger amounts have two decimal places; sums are brought back to them (SQLite adds up
 # decimals in floating point).
@@ -172,3 +173,46 @@ def customer_invoices(customer_id: int | None, *, limit: int, offset: int) -> li
     if customer_id is not None:
         invoices = invoices.filter(customer_id=customer_id)
     return list(invoices.order_by("-issued_at", "-id")[offset : offset + limit])
+
+
+class _InvoicedBefore(Func):
+    """A timeline's running total at its last issue before ``instant`` (0 if none):
+    ``width_bucket`` finds how many issues are at or before ``instant − 1 µs`` (the last
+    of equal instants, whose running total counts them all) by binary search."""
+
+    output_field = DecimalField()
+
+    def __init__(self, instant: datetime):
+        # Timestamps have microsecond precision on both sides, so "before t" is "at or
+        # before t − 1 µs" exactly.
+        super().__init__(
+            F("running_total"), F("issued"), Value(instant - timedelta(microseconds=1))
+        )
+
+    def as_sql(self, compiler, connection, **extra):
+        (running, running_params), (issued, issued_params), (instant, instant_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        sql = f"COALESCE({running}[width_bucket({instant}, {issued})], 0)"
+        return sql, (*running_params, *instant_params, *issued_params)
+
+
+def invoiced_compared(at_least: bool, amount: Decimal, *, since: datetime, until: datetime) -> Q:
+    """A filter on customers: the total of their finalised invoices issued in
+    [``since``, ``until``) is ≥ ``amount`` (``at_least``) or ≤ it; customers never invoiced
+    count as zero. PostgreSQL only (``RevenueTimeline``): one row per customer, whatever
+    the window, against a sum over every invoice in it.
+
+    Customers without a timeline are in the result exactly when zero passes, so the
+    filter is the existence of a passing timeline or the absence of a failing one: a
+    semi- or anti-join PostgreSQL hashes once, not a probe per customer (``NOT IN`` would
+    be a probe per customer once the ids outgrow ``work_mem``)."""
+    invoiced = _InvoicedBefore(until) - _InvoicedBefore(since)
+    passes = (GreaterThanOrEqual if at_least else LessThanOrEqual)(
+        F("invoiced"), Value(amount, output_field=DecimalField())
+    )
+    timeline = RevenueTimeline.objects.filter(customer=OuterRef("pk")).alias(invoiced=invoiced)
+    zero_passes = amount <= 0 if at_least else amount >= 0
+    if zero_passes:
+        return ~Q(Exists(timeline.exclude(passes)))
+    return Q(Exists(timeline.filter(passes)))

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
@@ -38,6 +39,7 @@ from ringup.billing.models import (
     SubscriptionChange,
     SubscriptionOption,
 )
+from ringup.billing.selectors.invoices import invoiced_compared
 from ringup.catalog.models import Plan, Segment
 from ringup.customers.models import Customer, CustomerScore
 from ringup.usage.models import RatedCall
@@ -321,12 +323,19 @@ def _no_active_service(op, flag, at):
     return ~served if flag else served
 
 
+def reads_revenue_timelines() -> bool:
+    """Whether revenue is read from billing's per-customer timelines (PostgreSQL) rather
+    than summed from the invoices (docs/segments.md compares the two)."""
+    return connection.vendor == "postgresql"
+
+
 def _revenue_q(op, value, at):
     months, amount = value
+    since = months_before(at, months)
+    if reads_revenue_timelines():
+        return invoiced_compared(op == "gte", amount, since=since, until=at)
     invoiced = Invoice.objects.filter(
-        status=Invoice.Status.FINALISED,
-        issued_at__gte=months_before(at, months),
-        issued_at__lt=at,
+        status=Invoice.Status.FINALISED, issued_at__gte=since, issued_at__lt=at
     )
     return _sum_compared(op, invoiced, "total", amount)
 
