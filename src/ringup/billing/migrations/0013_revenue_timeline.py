@@ -83,14 +83,23 @@ DROP TABLE IF EXISTS billing_revenuetimeline;
 """
 
 
+# SQLite has no arrays: its table stays empty (segments sum the invoices there), and exists
+# so that Django's own tools (dumpdata) find every model's table.
+CREATE_EMPTY = """
+CREATE TABLE billing_revenuetimeline (
+    customer_id integer PRIMARY KEY, issued text NOT NULL, running_total text NOT NULL
+)
+"""
+
+
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
+    postgresql = schema_editor.connection.vendor == "postgresql"
+    schema_editor.execute(CREATE if postgresql else CREATE_EMPTY, params=None)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
+    postgresql = schema_editor.connection.vendor == "postgresql"
+    schema_editor.execute(DROP if postgresql else "DROP TABLE billing_revenuetimeline", params=None)
 
 
 class Migration(migrations.Migration):

@@ -247,10 +247,11 @@ class RevenueTimeline(models.Model):
     the last issue before ``t`` (a binary search in one row), so a segment's "invoiced over
     the last N months" reads one row per customer instead of every invoice in the window.
 
-    PostgreSQL only: the table and the triggers that keep it are created by migration
-    0013 and written by nothing else; an invoice's customer, instant and total never
-    change once it is finalised, so the triggers only add. SQLite has no arrays, and there
-    the same sum is read from the invoices (``ringup.marketing.segments``)."""
+    Kept on PostgreSQL: the table and the triggers that fill it are created by migration
+    0013, and nothing else writes it; an invoice's customer, instant and total never
+    change once it is finalised, so the triggers only add. SQLite has no arrays: there the
+    table stays empty and the same sum is read from the invoices
+    (``ringup.marketing.segments``)."""
 
     customer = models.OneToOneField(
         Customer,
