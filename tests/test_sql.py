@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import DataError, connection
 
 from ringup import sql
 from ringup.usage.models import CdrFile, RatedCall
@@ -66,3 +67,31 @@ def test_more_rows_than_one_statement_takes_on_sqlite(calls, monkeypatch):
     pairs = [(call, 20 + n) for n, call in enumerate(calls)]
     assert sql.assign_unset(RatedCall, "billed_invoice_id", pairs) == 5
     assert billed() == [20, 21, 22, 23, 24]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's timestamp loader")
+def test_timestamps_read_through_the_fast_loader_are_the_same_datetimes():
+    """The instants PostgreSQL prints in every shape it uses (whole seconds, trailing
+    zeros dropped from the fraction, year 1) come back as the aware UTC datetimes Django's
+    loader gave; what ``fromisoformat`` cannot read falls back to psycopg's parser, and
+    "infinity" is still refused as before."""
+    from psycopg.pq import Format
+
+    with connection.cursor() as cursor:
+        loader = cursor.connection.adapters.get_loader(1184, Format.TEXT)  # timestamptz
+        assert loader.__name__ == "_UtcTimestamptzLoader"
+        cursor.execute(
+            "SELECT '2025-03-01 05:00:00+00'::timestamptz, '2025-03-01 08:00:00.1+03'::timestamptz,"
+            " '2025-03-01 05:00:00.000123Z'::timestamptz, '0001-01-01 00:00:00+00'::timestamptz"
+        )
+        assert cursor.fetchone() == (
+            datetime(2025, 3, 1, 5, tzinfo=UTC),
+            datetime(2025, 3, 1, 5, 0, 0, 100000, tzinfo=UTC),
+            datetime(2025, 3, 1, 5, 0, 0, 123, tzinfo=UTC),
+            datetime(1, 1, 1, tzinfo=UTC),
+        )
+        cursor.execute("SELECT '2025-03-01 05:00:00+00'::timestamptz")
+        assert cursor.fetchone()[0].tzinfo is UTC
+        with pytest.raises(DataError):
+            cursor.execute("SELECT 'infinity'::timestamptz")
+            cursor.fetchone()

@@ -17,8 +17,10 @@ inside its transaction.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from django.db import connection, models
+from psycopg.types.datetime import TimestamptzLoader
 
 # Below SQLite's 32,766 bound parameters per statement.
 MAX_PARAMETERS = 30_000
@@ -167,3 +169,27 @@ def assign_unset(model, column: str, values: Sequence[tuple[int, int]]) -> int:
             cursor.execute(assign.format(given=given), [value for row in batch for value in row])
             updated += cursor.rowcount
     return updated
+
+
+class _UtcTimestamptzLoader(TimestamptzLoader):
+    """Reads ``timestamptz`` values with the C ``datetime.fromisoformat`` (about 0.3 µs)
+    instead of the loader Django registers, which parses in Python and then replaces the
+    zone (about 5 µs): a bill run reads half a million of them. Django's connections run
+    in UTC, so PostgreSQL writes ``2025-03-01 05:00:00+00`` and the result is the same
+    aware datetime. Anything else (another DateStyle, a BC date, infinity) falls back to
+    psycopg's own parser, errors included."""
+
+    # Django re-registers its loader on a cursor whose loader's zone differs from its own.
+    timezone = UTC
+
+    def load(self, data):
+        try:
+            return datetime.fromisoformat(bytes(data).decode())
+        except ValueError:
+            return super().load(data).astimezone(UTC)
+
+
+def read_timestamps_fast(sender, connection, **kwargs) -> None:
+    """``connection_created`` receiver: on PostgreSQL in UTC, the faster loader above."""
+    if connection.vendor == "postgresql" and connection.timezone == UTC:
+        connection.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
